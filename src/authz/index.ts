@@ -1,0 +1,1 @@
+export { loadEvaluator, kEvaluatorAbiVersion, type EvaluatorModule } from './engine.js';

@@ -1,0 +1,76 @@
+/**
+ * The admin listener: its own uWS app on its own address, never reachable through the proxy.
+ *
+ * Open endpoints: `GET /healthz` (the process is up) and `GET /readyz` (listeners bound, not
+ * draining; reports the evaluator ABI). Protected endpoints need `Authorization: Bearer <token>`
+ * with the configured admin token; with no token configured they answer 403, so the admin API is
+ * closed by default. Protected: `GET /config` (the effective configuration, secrets redacted).
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { statusLine } from '../server/status-line.js';
+
+/** What the admin API reports and needs. */
+export interface AdminState {
+  /** Whether the proxy is ready to serve (listeners bound, not draining). */
+  isReady(): boolean;
+  /** Small JSON-able facts for /readyz. */
+  readiness(): Record<string, unknown>;
+  /** The effective config as text, secrets already redacted. */
+  describeConfig(): string;
+  /** The admin bearer token, or undefined when none is configured. */
+  adminToken(): string | undefined;
+}
+
+function sendJSON(res: HttpResponse, status: number, value: unknown): void {
+  res.cork(() => {
+    res.writeStatus(statusLine(status));
+    res.writeHeader('content-type', 'application/json');
+    res.writeHeader('cache-control', 'no-store');
+    res.end(`${JSON.stringify(value)}\n`);
+  });
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Constant-time check of `Authorization: Bearer <token>` against the configured token. */
+function isAuthorized(header: string, token: string | undefined): boolean {
+  if (token === undefined || !header.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(header.slice(7)), digest(token));
+}
+
+/** Registers the admin routes on `app`. */
+export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void {
+  app.get('/healthz', (res) => sendJSON(res, 200, { status: 'ok' }));
+
+  app.get('/readyz', (res) => {
+    const ready = state.isReady();
+    sendJSON(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', ...state.readiness() });
+  });
+
+  app.get('/config', (res, req) => {
+    const token = state.adminToken();
+    if (token === undefined) {
+      sendJSON(res, 403, { error: 'admin_token_not_configured' });
+      return;
+    }
+    if (!isAuthorized(req.getHeader('authorization'), token)) {
+      res.cork(() => {
+        res.writeStatus(statusLine(401));
+        res.writeHeader('www-authenticate', 'Bearer realm="portcullis-admin"');
+        res.end('{"error":"unauthorized"}\n');
+      });
+      return;
+    }
+    const text = state.describeConfig();
+    res.cork(() => {
+      res.writeStatus(statusLine(200));
+      res.writeHeader('content-type', 'application/yaml');
+      res.end(text);
+    });
+  });
+
+  app.any('/*', (res) => sendJSON(res, 404, { error: 'not_found' }));
+}

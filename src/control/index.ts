@@ -1,0 +1,1 @@
+export { registerAdminRoutes, type AdminState } from './admin-api.js';

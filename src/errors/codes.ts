@@ -1,0 +1,245 @@
+/**
+ * The error-code registry: every code the proxy can answer with, log or audit.
+ *
+ * A code is permanent. Never rename or reuse one; retire it by moving it to `kRetiredCodes`.
+ * The README's error table is checked against this registry by `test/errors/codes.test.ts`.
+ *
+ * `status` is the HTTP status a client sees; `reason` is the short token written into the
+ * audit record and the `X-Portcullis-Error` response header; `message` is the human sentence
+ * sent in the response body (it never carries request data or library text).
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export const kErrorCodes = {
+  // Request target and canonical path (src/routing/)
+  IAM_ROUTING_TARGET_MALFORMED: {
+    status: 400,
+    reason: 'target_malformed',
+    message: 'The request target is not a valid origin-form path.',
+  },
+  IAM_ROUTING_TARGET_FRAGMENT: {
+    status: 400,
+    reason: 'target_fragment',
+    message: 'A request target must not carry a fragment (#).',
+  },
+  IAM_ROUTING_ENCODED_SEPARATOR: {
+    status: 400,
+    reason: 'encoded_separator',
+    message: 'Encoded slash or backslash (%2F, %5C) in the path is not accepted.',
+  },
+  IAM_ROUTING_BACKSLASH: {
+    status: 400,
+    reason: 'backslash',
+    message: 'Backslash in the path is not accepted.',
+  },
+  IAM_ROUTING_CONTROL_CHARACTER: {
+    status: 400,
+    reason: 'control_character',
+    message: 'Control characters or NUL (raw or percent-encoded) are not accepted in the target.',
+  },
+  IAM_ROUTING_INVALID_ENCODING: {
+    status: 400,
+    reason: 'invalid_encoding',
+    message: 'The path has a malformed percent-escape or invalid UTF-8.',
+  },
+  IAM_ROUTING_PATH_ESCAPES_ROOT: {
+    status: 400,
+    reason: 'path_escapes_root',
+    message: 'Dot segments in the path climb above the root.',
+  },
+  IAM_ROUTING_DUPLICATE_SLASH: {
+    status: 400,
+    reason: 'duplicate_slash',
+    message: 'Empty path segments (//) are not accepted.',
+  },
+  IAM_ROUTING_SEMICOLON: {
+    status: 400,
+    reason: 'path_parameter',
+    message: 'Path parameters (;) are not accepted.',
+  },
+  IAM_ROUTING_ABSOLUTE_FORM_FOREIGN: {
+    status: 400,
+    reason: 'absolute_form_foreign',
+    message: 'An absolute-form target must name the same host as the Host header.',
+  },
+  IAM_ROUTING_URL_TOO_LONG: {
+    status: 414,
+    reason: 'url_too_long',
+    message: 'The request target is longer than the configured limit.',
+  },
+  IAM_ROUTING_HOST_MISSING: {
+    status: 400,
+    reason: 'host_missing',
+    message: 'The request has no Host header.',
+  },
+  IAM_ROUTING_HOST_INVALID: {
+    status: 400,
+    reason: 'host_invalid',
+    message: 'The Host header is not a valid host[:port].',
+  },
+  IAM_ROUTING_HOST_CONFLICT: {
+    status: 400,
+    reason: 'host_conflict',
+    message: 'The request carries more than one Host value.',
+  },
+  IAM_ROUTING_NO_ROUTE: {
+    status: 404,
+    reason: 'no_route',
+    message: 'No service is registered for this host and path.',
+  },
+  IAM_ROUTING_METHOD_UNSUPPORTED: {
+    status: 405,
+    reason: 'method_unsupported',
+    message: 'The request method is not accepted by the proxy.',
+  },
+
+  // Message framing and limits (src/server/, src/routing/)
+  IAM_FRAMING_CONTENT_LENGTH_CONFLICT: {
+    status: 400,
+    reason: 'content_length_conflict',
+    message: 'Duplicate, differing or malformed Content-Length headers.',
+  },
+  IAM_FRAMING_AMBIGUOUS: {
+    status: 400,
+    reason: 'framing_ambiguous',
+    message: 'Content-Length together with Transfer-Encoding is not accepted.',
+  },
+  IAM_FRAMING_TRANSFER_ENCODING_UNSUPPORTED: {
+    status: 501,
+    reason: 'transfer_encoding_unsupported',
+    message: 'Only "Transfer-Encoding: chunked" is accepted.',
+  },
+  IAM_FRAMING_HEADER_INVALID: {
+    status: 400,
+    reason: 'header_invalid',
+    message: 'A header name or value has characters HTTP does not allow.',
+  },
+  IAM_REQUEST_HEADERS_TOO_LARGE: {
+    status: 431,
+    reason: 'headers_too_large',
+    message: 'The request headers exceed the configured size.',
+  },
+  IAM_REQUEST_TOO_MANY_HEADERS: {
+    status: 431,
+    reason: 'too_many_headers',
+    message: 'The request carries more headers than the configured limit.',
+  },
+  IAM_REQUEST_BODY_TOO_LARGE: {
+    status: 413,
+    reason: 'body_too_large',
+    message: "The request body exceeds the service's configured limit.",
+  },
+  IAM_REQUEST_UPGRADE_UNSUPPORTED: {
+    status: 501,
+    reason: 'upgrade_unsupported',
+    message: 'Protocol upgrades (WebSocket) are not proxied by this version.',
+  },
+  IAM_REQUEST_CLIENT_ABORTED: {
+    status: 499,
+    reason: 'client_aborted',
+    message: 'The client closed the connection before the response was complete.',
+  },
+  IAM_REQUEST_EXPECT_UNSUPPORTED: {
+    status: 417,
+    reason: 'expect_unsupported',
+    message: 'Only "Expect: 100-continue" is understood.',
+  },
+
+  // Authentication (src/authn/)
+  IAM_AUTHN_REQUIRED: {
+    status: 401,
+    reason: 'authn_required',
+    message: 'This route requires an authenticated caller.',
+  },
+
+  // Upstream (src/upstream/)
+  IAM_UPSTREAM_CONNECT_FAILED: {
+    status: 502,
+    reason: 'upstream_connect_failed',
+    message: 'The upstream service refused or dropped the connection.',
+  },
+  IAM_UPSTREAM_CONNECT_TIMEOUT: {
+    status: 504,
+    reason: 'upstream_connect_timeout',
+    message: 'The upstream service did not accept a connection in time.',
+  },
+  IAM_UPSTREAM_HEADERS_TIMEOUT: {
+    status: 504,
+    reason: 'upstream_headers_timeout',
+    message: 'The upstream service did not answer in time.',
+  },
+  IAM_UPSTREAM_BODY_TIMEOUT: {
+    status: 504,
+    reason: 'upstream_body_timeout',
+    message: 'The upstream service stalled while sending its response.',
+  },
+  IAM_UPSTREAM_RESET: {
+    status: 502,
+    reason: 'upstream_reset',
+    message: 'The upstream connection closed before the response was complete.',
+  },
+  IAM_UPSTREAM_RESPONSE_MALFORMED: {
+    status: 502,
+    reason: 'upstream_malformed',
+    message: 'The upstream response was malformed or ambiguous.',
+  },
+  IAM_UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    reason: 'upstream_unavailable',
+    message: 'No upstream address can take the request now.',
+  },
+
+  // Server lifecycle (src/server/)
+  IAM_SERVER_DRAINING: {
+    status: 503,
+    reason: 'draining',
+    message: 'The proxy is shutting down.',
+  },
+  IAM_SERVER_INTERNAL: {
+    status: 500,
+    reason: 'internal',
+    message: 'The proxy could not decide on this request.',
+  },
+
+  // Configuration and start-up (src/config/, src/server/); raised before serving, never per request
+  IAM_CONFIG_INVALID: {
+    status: 500,
+    reason: 'config_invalid',
+    message: 'The configuration file is not valid.',
+  },
+  IAM_CONFIG_UNREADABLE: {
+    status: 500,
+    reason: 'config_unreadable',
+    message: 'The configuration file could not be read.',
+  },
+  IAM_CONFIG_SECRET_UNRESOLVED: {
+    status: 500,
+    reason: 'secret_unresolved',
+    message: 'A secret referenced by the configuration could not be resolved.',
+  },
+  IAM_SERVER_LISTEN_FAILED: {
+    status: 500,
+    reason: 'listen_failed',
+    message: 'A listener could not bind its address.',
+  },
+  IAM_SERVER_UWS_FALLBACK: {
+    status: 500,
+    reason: 'uws_fallback',
+    message: 'The native uWebSockets.js build did not load; refusing the slow fallback.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** Every live error code, as a string union so a `switch` on `err.code` narrows. */
+export type ErrorCode = keyof typeof kErrorCodes;
+
+/** Codes that must never be issued again. Kept so a reuse is caught by the registry test. */
+export const kRetiredCodes: readonly string[] = [];
+
+/** Look up the spec of a code. */
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return kErrorCodes[code];
+}

@@ -1,0 +1,135 @@
+/**
+ * Wiring only: turns a validated Config into running listeners, pools and the demo upstream.
+ * No request logic lives here; see src/server/proxy-handler.ts for the request path.
+ */
+import { readFileSync } from 'node:fs';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Config } from './config/index.js';
+import { describeConfig, parseUpstreamAddress } from './config/index.js';
+import { loadEvaluator } from './authz/index.js';
+import { registerAdminRoutes } from './control/index.js';
+import { ServiceRegistry, type RouteSpec } from './routing/index.js';
+import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
+import { Lifecycle } from './server/lifecycle.js';
+import { listenApp, type BoundListener } from './server/listen.js';
+import { loadUWS } from './server/uws-loader.js';
+import type { Logger } from './telemetry/index.js';
+import { TrustedProxies, UpstreamGroup } from './upstream/index.js';
+import { startDemoUpstream, type DemoUpstream } from './cli/demo-upstream.js';
+
+/** A running proxy. */
+export interface RunningProxy {
+  readonly proxy: BoundListener;
+  readonly admin: BoundListener;
+  readonly lifecycle: Lifecycle;
+  /**
+   * Graceful stop: stop accepting, drain in-flight requests up to `drainTimeoutMs`, close pools.
+   * Resolves true when every request finished, false when the deadline cut the drain short.
+   */
+  stop(drainTimeoutMs?: number): Promise<boolean>;
+}
+
+function buildServices(config: Config): { routes: RouteSpec<ServiceRuntime>[];
+  groups: UpstreamGroup[] } {
+  const routes: RouteSpec<ServiceRuntime>[] = [];
+  const groups: UpstreamGroup[] = [];
+  for (const svc of config.services) {
+    const up = svc.upstream;
+    const parsed = up.addresses.map((text) => {
+      const address = parseUpstreamAddress(text);
+      if (address === undefined) throw new Error(`unparsable upstream address ${text}`);
+      return address;
+    });
+    const isTLS = parsed.some((a) => a.isTLS);
+    const tls = isTLS || up.tls !== undefined ? {
+      ca: up.tls?.caFile === undefined ? undefined : readFileSync(up.tls.caFile),
+      cert: up.tls?.certFile === undefined ? undefined : readFileSync(up.tls.certFile),
+      key: up.tls?.keyFile === undefined ? undefined : readFileSync(up.tls.keyFile),
+      passphrase: up.tls?.passphrase?.reveal(),
+      servername: up.tls?.serverName,
+      rejectUnauthorized: up.tls?.rejectUnauthorized ?? true,
+    } : undefined;
+    const group = new UpstreamGroup({
+      addresses: parsed.map(({ host, port }) => ({ host, port })),
+      policy: up.balance,
+      failureCooldownMs: up.failureCooldownMs,
+      pool: {
+        maxConnections: up.maxConnections,
+        maxQueued: up.maxQueued,
+        connectTimeoutMs: up.connectTimeoutMs,
+        headersTimeoutMs: up.headersTimeoutMs,
+        bodyTimeoutMs: up.bodyTimeoutMs,
+        idleTimeoutMs: up.idleTimeoutMs,
+        maxResponseHeaderBytes: 64 * 1024,
+        ...(tls === undefined ? {} : { tls }),
+      },
+    });
+    groups.push(group);
+    const runtime: ServiceRuntime = {
+      name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes, upstream: group,
+    };
+    routes.push({ hosts: svc.hosts, pathPrefix: svc.pathPrefix, stripPrefix: svc.stripPrefix,
+      service: runtime });
+  }
+  return { routes, groups };
+}
+
+function createApp(config: Config, uws: ReturnType<typeof loadUWS>['uws']): TemplatedApp {
+  const tls = config.listeners.proxy.tls;
+  if (tls === undefined) return uws.App();
+  return uws.SSLApp({
+    cert_file_name: tls.certFile,
+    key_file_name: tls.keyFile,
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase.reveal() }),
+  });
+}
+
+/** Starts everything `config` describes. Throws PortcullisError on start-up failures. */
+export async function startPortcullis(config: Config, logger: Logger): Promise<RunningProxy> {
+  // Step 1: the native front end and the evaluator module (refuse slow or stale builds).
+  const loaded = loadUWS(config.uws.allowFallback);
+  if (!loaded.isNative) logger.warn('uWebSockets.js is running its slow JavaScript fallback');
+  const evaluator = await loadEvaluator();
+
+  // Step 2: the demo upstream, when the configuration asks for it.
+  let demo: DemoUpstream | undefined;
+  if (config.demo.enabled) demo = await startDemoUpstream('127.0.0.1', config.demo.port);
+
+  // Step 3: services, upstream pools and the proxy listener.
+  const lifecycle = new Lifecycle();
+  const { routes, groups } = buildServices(config);
+  const app = createApp(config, loaded.uws);
+  app.any('/*', createProxyHandler({
+    registry: new ServiceRegistry(routes),
+    trusted: new TrustedProxies(config.routing.trustedProxies),
+    limits: config.limits,
+    slashes: config.routing.slashes,
+    proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
+    requestIdHeader: config.routing.requestIdHeader,
+    lifecycle,
+  }));
+  const proxy = await listenApp(loaded.uws, app, config.listeners.proxy.host,
+    config.listeners.proxy.port);
+
+  // Step 4: the admin listener, separate from the proxy.
+  const adminApp = loaded.uws.App();
+  registerAdminRoutes(adminApp, {
+    isReady: () => !lifecycle.isDraining,
+    readiness: () => ({ evaluatorAbi: evaluator.abiVersion, inFlight: lifecycle.inFlight,
+      services: config.services.length }),
+    describeConfig: () => describeConfig(config),
+    adminToken: () => config.admin.token?.reveal(),
+  });
+  const admin = await listenApp(loaded.uws, adminApp, config.listeners.admin.host,
+    config.listeners.admin.port);
+
+  const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
+    proxy.close();
+    const isDrained = await lifecycle.drain(drainTimeoutMs);
+    admin.close();
+    await Promise.all(groups.map((g) => g.close()));
+    await demo?.close();
+    return isDrained;
+  };
+  return { proxy, admin, lifecycle, stop };
+}

@@ -1,0 +1,47 @@
+/**
+ * Error answers written by the proxy itself (4xx/5xx with a stable code).
+ *
+ * The body is a small JSON object with the code, a fixed sentence from the registry and the
+ * request id; no request data and no library text ever reaches it. The code is also sent as the
+ * `X-Portcullis-Error` header so that clients and tests can branch on it without parsing.
+ */
+import type { HttpResponse } from 'uWebSockets.js';
+import { type ErrorCode, errorSpec } from '../errors/index.js';
+import { statusLine } from './status-line.js';
+
+const kBodyPrefix = new Map<ErrorCode, string>();
+
+function bodyPrefix(code: ErrorCode): string {
+  let prefix = kBodyPrefix.get(code);
+  if (prefix === undefined) {
+    const spec = errorSpec(code);
+    prefix = `{"error":"${code}","reason":"${spec.reason}","message":${JSON.stringify(spec.message)}`;
+    kBodyPrefix.set(code, prefix);
+  }
+  return prefix;
+}
+
+/** Extra response headers for an error answer, as a flat [name, value, ...] list. */
+export type ExtraHeaders = readonly string[];
+
+/**
+ * Writes a complete error response inside one cork. `requestId` must already be a safe token
+ * (see request-id.ts), sent under `requestIdHeader`. `close` asks uWS to close the connection after the answer: required when
+ * the request announced a body that was not read, or when framing is in doubt.
+ * The caller guarantees `res` is still valid (not aborted, not yet answered).
+ */
+export function writeErrorResponse(res: HttpResponse, code: ErrorCode, requestId: string,
+  close: boolean, extra?: ExtraHeaders, requestIdHeader = 'x-request-id'): void {
+  const body = `${bodyPrefix(code)},"requestId":"${requestId}"}\n`;
+  res.cork(() => {
+    res.writeStatus(statusLine(errorSpec(code).status));
+    res.writeHeader('content-type', 'application/json');
+    res.writeHeader('cache-control', 'no-store');
+    res.writeHeader(requestIdHeader, requestId);
+    res.writeHeader('x-portcullis-error', code);
+    if (extra !== undefined) {
+      for (let i = 0; i + 1 < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
+    }
+    res.end(body, close);
+  });
+}

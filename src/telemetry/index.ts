@@ -1,0 +1,1 @@
+export { Logger, silentLogger, kLogLevels, type LogLevel, type LogFields } from './logger.js';

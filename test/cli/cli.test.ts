@@ -1,0 +1,173 @@
+/**
+ * The `portcullis` command as a user runs it: exit codes, messages, config errors, the embedded
+ * demo, and graceful drain on SIGTERM/SIGINT.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { describe, test } from 'node:test';
+import { rawRequest } from '../support/raw-http.js';
+import { startRecordingUpstream } from '../support/recording-upstream.js';
+import { kBin, startProxyProcess, writeConfig } from '../support/proxy-process.js';
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [kBin, ...args], { encoding: 'utf8', timeout: 15_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const kValid = `services:
+  - name: app
+    access: public
+    upstream: { addresses: ['127.0.0.1:9'] }
+`;
+
+describe('cli/usage', () => {
+  test('--help prints the usage and exits 0', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Usage: portcullis/);
+  });
+
+  test('--version prints the package version and exits 0', () => {
+    const r = run(['--version']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^portcullis \d+\.\d+\.\d+/);
+  });
+
+  const kUsageErrors: ReadonlyArray<readonly [string[], RegExp, string]> = [
+    [['frobnicate'], /unknown command "frobnicate"/, 'an unknown command is a usage error'],
+    [['serve', '--colour'], /unknown option for serve: "--colour"/, 'an unknown flag is named'],
+    [['serve', '--port', 'eighty'], /--port expects a port/, 'a bad port value is explained'],
+    [['check-config'], /check-config needs a FILE/, 'check-config without a file says so'],
+  ];
+  for (const [args, message, why] of kUsageErrors) {
+    test(`${args.join(' ')}: ${why}, exit 2`, () => {
+      const r = run(args);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+    });
+  }
+});
+
+describe('cli/check-config', () => {
+  test('a valid file prints the effective config with defaults and exits 0', () => {
+    const r = run(['check-config', writeConfig(kValid)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /maxConnections: 128/);
+  });
+
+  const kBad: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ['a port out of range', `listeners:\n  proxy:\n    port: 70000\n${kValid}`,
+      /portcullis\.yaml:3:\d+: listeners\.proxy\.port: /],
+    ['a typo in a key', `${kValid}    acess: public\n`,
+      /portcullis\.yaml:\d+:\d+: services\[0\]/],
+    ['a YAML syntax error', 'services: [\n', /portcullis\.yaml:\d+:\d+:/],
+    ['an inline secret', `admin:\n  token: hunter2\n${kValid}`,
+      /portcullis\.yaml:2:\d+: admin\.token: /],
+  ];
+  for (const [why, text, message] of kBad) {
+    test(`${why} is reported with file:line:column and field, exit 2`, () => {
+      const r = run(['check-config', writeConfig(text)]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /hunter2/, 'a secret is never echoed back');
+    });
+  }
+
+  test('serve with an invalid config exits 2 before binding anything', () => {
+    const r = run(['serve', '--config', writeConfig('services: 5\n')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /services/);
+  });
+});
+
+describe('cli/serve', () => {
+  test('SIGTERM drains in-flight requests, refuses new ones, and exits 0', async () => {
+    const upstream = await startRecordingUpstream();
+    const proxy = await startProxyProcess(writeConfig(`listeners:
+  proxy: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0 }
+shutdown: { drainTimeoutMs: 5000 }
+services:
+  - name: app
+    access: public
+    upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
+`));
+    const inFlight = rawRequest(proxy.port, 'GET /slow-head?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = proxy.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    const late = await rawRequest(proxy.port, 'GET /late HTTP/1.1\r\nHost: t\r\n\r\n');
+    const slow = await inFlight;
+    assert.equal(slow.status, 200, 'the in-flight request completed');
+    assert.equal(slow.body.toString(), 'slow');
+    assert.equal(late.status, 0, 'the listener no longer accepts connections');
+    assert.equal(await exited, 0);
+    assert.ok(proxy.stdout.some((l) => l.includes('"msg":"stopped"') && l.includes('"drained":true')));
+    await upstream.close();
+  });
+
+  test('SIGINT stops an idle proxy with exit 0', async () => {
+    const proxy = await startProxyProcess(writeConfig(`listeners:
+  proxy: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0 }
+${kValid}`));
+    assert.equal(await proxy.stop('SIGINT'), 0);
+  });
+
+  test('the embedded default serves the demo: public forwarded, private 401, rest 404', async () => {
+    const demo = await startDemoProcess();
+    try {
+      const pub = await getJSON(demo.port, '/public/hello');
+      assert.equal(pub.status, 200);
+      assert.equal((pub.json as { path: string }).path, '/public/hello');
+      assert.equal((await getJSON(demo.port, '/private/data')).status, 401);
+      assert.equal((await getJSON(demo.port, '/')).status, 404);
+      assert.equal((await getJSON(demo.adminPort, '/readyz')).status, 200);
+    } finally {
+      assert.equal(await demo.stop(), 0);
+    }
+  });
+});
+
+async function startDemoProcess(): Promise<Awaited<ReturnType<typeof startProxyProcess>>> {
+  // `serve` without --config, on free proxy/admin ports (the demo upstream keeps 8081).
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [kBin, 'serve', '--port', '0', '--admin-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('demo did not start')), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const found = buf.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (found !== undefined) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  const rec = JSON.parse(line) as { proxy: string; admin: string };
+  return {
+    child, stdout: [line], port: Number(rec.proxy.split(':').pop()),
+    adminPort: Number(rec.admin.split(':').pop()), rssBytes: () => 0,
+    stop: (signal = 'SIGTERM') => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function getJSON(port: number, path: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+    }).on('error', reject);
+  });
+}
