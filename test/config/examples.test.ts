@@ -1,0 +1,50 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile, loadConfigText } from '../../src/config/index.js';
+
+// Compiled to dist/test/config/, so the repository root is three levels up.
+const kExamples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+describe('config/examples', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-examples-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('config/examples minimal.yaml loads', async () => {
+    const config = await loadConfigFile(join(kExamples, 'minimal.yaml'), {});
+    assert.equal(config.services.length, 1);
+  });
+
+  it('config/examples multi-service.yaml loads', async () => {
+    const config = await loadConfigFile(join(kExamples, 'multi-service.yaml'), {});
+    assert.deepEqual(config.services.map((s) => s.name), ['docs', 'api', 'uploads', 'status']);
+    assert.equal(config.routing.slashes, 'reject');
+  });
+
+  it('config/examples tls.yaml loads once its files and secrets exist', async () => {
+    // The example names certificate, key and token files relative to its own directory; they
+    // are created here, next to a copy of the example, with placeholder contents.
+    await mkdir(join(dir, 'certs'));
+    await mkdir(join(dir, 'secrets'));
+    const files = ['certs/proxy.crt', 'certs/proxy.key', 'certs/internal-ca.crt',
+      'certs/proxy-client.crt', 'certs/proxy-client.key'];
+    for (const file of files) await writeFile(join(dir, file), `placeholder for ${file}\n`);
+    await writeFile(join(dir, 'secrets', 'admin-token'), 'admin-token-value\n');
+
+    const text = await readFile(join(kExamples, 'tls.yaml'), 'utf8');
+    const env = { PORTCULLIS_TLS_PASSPHRASE: 'example-passphrase' };
+    const config = await loadConfigText(text, 'tls.yaml', dir, env);
+    assert.equal(config.listeners.proxy.tls?.certFile, join(dir, 'certs/proxy.crt'));
+    assert.equal(config.listeners.proxy.tls?.passphrase?.reveal(), 'example-passphrase');
+    assert.equal(config.admin.token?.reveal(), 'admin-token-value');
+    assert.equal(config.services[0]?.upstream.tls?.serverName, 'billing.internal');
+  });
+});
