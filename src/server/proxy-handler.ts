@@ -42,6 +42,11 @@ export interface ProxyHandlerOptions {
 
 const kTextDecoder = new TextDecoder();
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
+/** Framing errors after which the end of this request, and so the start of the next, is unknown. */
+const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IAM_FRAMING_CONTENT_LENGTH_CONFLICT', 'IAM_FRAMING_AMBIGUOUS',
+  'IAM_FRAMING_TRANSFER_ENCODING_UNSUPPORTED', 'IAM_FRAMING_HEADER_INVALID',
+]);
 
 /** Returns the uWS handler for the proxy listener's catch-all route. */
 export function createProxyHandler(opts: ProxyHandlerOptions):
@@ -75,9 +80,15 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     };
     if (lifecycle.isDraining) return reject('IAM_SERVER_DRAINING');
 
-    // Step 2: framing and header limits (what the uWS parser lets through).
+    // Step 2: framing and header limits (what the uWS parser lets through). When the message
+    // boundary itself is in doubt the connection is dropped without an answer, as uWS does for
+    // CL+TE: uWS 20.30 keeps parsing requests pipelined behind one we answer, so answering would
+    // let bytes we do not trust become the next request.
     const framing = checkRequestHeaders(headers, limits);
-    if (!framing.ok) return reject(framing.code);
+    if (!framing.ok) {
+      if (kBoundaryInDoubt.has(framing.code)) return void res.close();
+      return reject(framing.code);
+    }
     const { host, contentLength, chunked } = framing.value;
     const hasBody = chunked || contentLength > 0;
 

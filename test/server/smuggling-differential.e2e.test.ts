@@ -1,0 +1,119 @@
+/**
+ * Request smuggling, differentially (threats.md: "Request smuggling / ambiguous framing").
+ *
+ * Generated requests mix framing headers (duplicate, differing, odd Content-Length; chunked and
+ * not-quite-chunked Transfer-Encoding; bad chunk sizes) and end with a pipelined second request.
+ * The same bytes go to a node:http server directly (llhttp, the parser an upstream is likely to
+ * run) and through the proxy to another node:http server. Property: every request the upstream
+ * receives through the proxy is one llhttp also sees in the raw bytes, with the same body length.
+ * A disagreement would mean the proxy and an upstream frame the stream differently.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { startTestProxy, oneService, type TestProxy } from '../support/proxy-harness.js';
+
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly bodyBytes: number;
+}
+
+/** A node:http server that records (method, url, body length) per request. */
+async function recorder(): Promise<{ server: http.Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', bodyBytes: bytes });
+      res.end('ok');
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as net.AddressInfo).port, seen };
+}
+
+/** Writes `bytes`, then waits until the peer closes or `quietMs` pass without new data. */
+function exchange(port: number, bytes: Buffer, quietMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    let timer = setTimeout(done, quietMs * 2);
+    function done(): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    }
+    socket.on('data', () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    });
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+}
+
+const kFramingHeaders = [
+  'Content-Length: 5', 'Content-Length: 6', 'Content-Length: 0', 'Content-Length:5',
+  'Content-Length: 05', 'Content-Length: +5', 'Content-Length: 5, 5', 'Content-Length: 5 ',
+  'Transfer-Encoding: chunked', 'Transfer-Encoding: Chunked', 'Transfer-Encoding: chunked, identity',
+  'Transfer-Encoding: identity, chunked', 'Transfer-Encoding: xchunked', 'Transfer-Encoding:chunked',
+  'Transfer-Encoding: gzip',
+];
+const kBodies = [
+  'hello', '5\r\nhello\r\n0\r\n\r\n', '5;ext=1\r\nhello\r\n0\r\n\r\n', 'g\r\nhello\r\n0\r\n\r\n',
+  '5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n', '05\r\nhello\r\n0\r\n\r\n', '', '0\r\n\r\n',
+  '5\nhello\n0\n\n', 'ffffffffffffffff1\r\nhello\r\n0\r\n\r\n',
+];
+
+let direct: Awaited<ReturnType<typeof recorder>>;
+let behind: Awaited<ReturnType<typeof recorder>>;
+let proxy: TestProxy;
+
+before(async () => {
+  direct = await recorder();
+  behind = await recorder();
+  proxy = await startTestProxy(oneService(behind.port));
+});
+
+after(async () => {
+  await proxy.stop();
+  direct.server.close();
+  behind.server.close();
+  direct.server.closeAllConnections();
+  behind.server.closeAllConnections();
+});
+
+describe('server/smuggling differential', () => {
+  test('the upstream behind the proxy never sees a request llhttp frames differently', async () => {
+    let run = 0;
+    let forwarded = 0;
+    await fc.assert(fc.asyncProperty(
+      fc.subarray(kFramingHeaders, { maxLength: 3 }),
+      fc.constantFrom(...kBodies),
+      async (framing, body) => {
+        run++;
+        const first = `POST /r${run}/first HTTP/1.1\r\nHost: t\r\n${framing.map((h) => `${h}\r\n`).join('')}\r\n${body}`;
+        const second = `GET /r${run}/second HTTP/1.1\r\nHost: t\r\n\r\n`;
+        const bytes = Buffer.from(first + second, 'latin1');
+        await exchange(direct.port, bytes, 60);
+        await exchange(proxy.port, bytes, 60);
+        const mine = (s: Seen[]): Seen[] => s.filter((x) => x.url.startsWith(`/r${run}/`));
+        const reference = mine(direct.seen);
+        for (const got of mine(behind.seen)) {
+          forwarded++;
+          const twin = reference.find((r) => r.url === got.url && r.method === got.method);
+          assert.ok(twin !== undefined, `${JSON.stringify(got)} is not a request llhttp sees in ${JSON.stringify(first)}`);
+          assert.equal(got.bodyBytes, twin.bodyBytes, `body length differs for ${JSON.stringify(first)}`);
+        }
+      },
+    ), { numRuns: 120 });
+    // The property must not hold vacuously: unambiguous requests do get through.
+    assert.ok(forwarded >= 20, `only ${forwarded} requests were forwarded in ${run} runs`);
+  });
+});
