@@ -36,6 +36,8 @@ const kCases: readonly FramingCase[] = [
     status: 0, why: 'only plain chunked is accepted; other codings are a smuggling vector' },
   { raw: `POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcdeGET /smuggled HTTP/1.1\r\nHost: example.com\r\n\r\n`,
     status: 0, why: 'a request pipelined behind a framing error is never processed' },
+  { raw: `POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 1073741824\r\n\r\nabc`,
+    status: 0, why: 'uWS 20.30 drops a Content-Length of ten or more digits (use chunked)' },
   { raw: `GET /p HTTP/1.1\r\nHost: example.com\r\nX-Fold: a\r\n b\r\n\r\n`, status: 0,
     isLeftOpen: true, why: 'obs-fold never completes a head in uWS: no answer, nothing forwarded' },
   { raw: `GET /p HTTP/1.1\r\nHost: example.com\rX-Bare: a\r\n\r\n`, status: 0,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ after(async () => {
 
 function selfSignedCert(): { cert: string; key: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-tls-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',

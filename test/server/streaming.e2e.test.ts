@@ -76,8 +76,8 @@ describe('server/streaming', () => {
     const peak = { bytes: before };
     const timer = sampleRss(peak);
     const hash = createHash('sha256');
-    const res = await request({ method: 'POST', path: '/upload',
-      headers: { 'content-length': kGiB } }, generated(kGiB, hash));
+    // Chunked: uWS 20.30 refuses a Content-Length of ten digits or more (see README).
+    const res = await request({ method: 'POST', path: '/upload' }, generated(kGiB, hash));
     const text = await new Response(Readable.toWeb(res) as ReadableStream).text();
     clearInterval(timer);
     assert.equal(res.statusCode, 200);
@@ -88,10 +88,10 @@ describe('server/streaming', () => {
       `RSS grew ${((peak.bytes - before) / kMiB).toFixed(1)} MiB`);
   });
 
-  test('a chunked upload of unknown length is forwarded byte-exact', async () => {
+  test('an upload with a Content-Length is forwarded byte-exact', async () => {
     const hash = createHash('sha256');
-    const res = await request({ method: 'PUT', path: '/chunked' },
-      generated(5 * kMiB + 17, hash));
+    const res = await request({ method: 'PUT', path: '/sized',
+      headers: { 'content-length': 5 * kMiB + 17 } }, generated(5 * kMiB + 17, hash));
     const seen = JSON.parse(await new Response(Readable.toWeb(res) as ReadableStream).text()) as
       { bodyBytes: number; bodySha256: string };
     assert.equal(seen.bodyBytes, 5 * kMiB + 17);

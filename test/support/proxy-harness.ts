@@ -2,9 +2,7 @@
  * Starts a real Portcullis in the test process from YAML text, on ephemeral ports, with the
  * logger silenced. The proxy is the same code `portcullis serve` runs (src/main.ts).
  */
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadConfigText } from '../../src/config/index.js';
 import { startPortcullis, type RunningProxy } from '../../src/main.js';
 import { silentLogger } from '../../src/telemetry/index.js';
@@ -22,10 +20,9 @@ export interface TestProxy {
  * needs); listeners are put on port 0 unless the text sets them.
  */
 export async function startTestProxy(yaml: string): Promise<TestProxy> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-test-'));
   const text = yaml.includes('listeners:') ? yaml
     : `listeners:\n  proxy: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${yaml}`;
-  const config = await loadConfigText(text, 'test.yaml', dir);
+  const config = await loadConfigText(text, 'test.yaml', tmpdir());
   const running = await startPortcullis(config, silentLogger());
   return {
     port: running.proxy.port,

@@ -3,7 +3,7 @@
  * separate process: signals, exit codes, and memory measured apart from the test runner.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +24,10 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Writes `yaml` to a temp file and returns its path. */
+/** Writes `yaml` to a temp file and returns its path; the file is removed when the process exits. */
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-cfg-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'portcullis.yaml');
   writeFileSync(file, yaml);
   return file;
