@@ -1,0 +1,32 @@
+/**
+ * Opens the socket of one upstream connection: plain TCP, or TLS when the pool has `tls`
+ * options (outbound TLS and mTLS). Nagle's algorithm is off either way: the client writes whole
+ * heads and body chunks itself, so there is nothing to coalesce and only latency to lose.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { PoolOptions } from './types.js';
+
+/** A socket being opened, and the event that means it is ready for a request. */
+export interface OpeningSocket {
+  readonly socket: Socket;
+  readonly readyEvent: 'connect' | 'secureConnect';
+}
+
+/**
+ * Starts connecting to `options.address`. For TLS, the server name defaults to the host (unless
+ * it is an IP literal, which SNI does not carry) and ALPN offers only http/1.1, so a server that
+ * prefers h2 cannot pick it; both can be overridden through `options.tls`. Certificate checks
+ * are node:tls defaults (on) unless `options.tls` says otherwise.
+ */
+export function openUpstreamSocket(options: PoolOptions): OpeningSocket {
+  const { host, port } = options.address;
+  const tls = options.tls;
+  if (tls === undefined) {
+    return { socket: netConnect({ host, port, noDelay: true }), readyEvent: 'connect' };
+  }
+  const servername = isIP(host) === 0 ? host : undefined;
+  const socket = tlsConnect({ servername, ALPNProtocols: ['http/1.1'], ...tls, host, port });
+  socket.setNoDelay(true);
+  return { socket, readyEvent: 'secureConnect' };
+}
