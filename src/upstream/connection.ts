@@ -66,11 +66,10 @@ export class Connection implements ResponseEvents {
     this.#owner = owner;
     this.#options = owner.options;
     this.#exchange = exchange;
-    const { socket, readyEvent } = openUpstreamSocket(this.#options);
+    const { socket, readyEvent } = openUpstreamSocket(this.#options, this.#onData);
     this.#socket = socket;
     this.#reader = new ResponseReader(socket, this, this.#options.maxResponseHeaderBytes);
     socket.once(readyEvent, this.#onConnect);
-    socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onSocketGone);
     socket.on('close', this.#onSocketGone);

@@ -2,8 +2,8 @@
  * Read-side flow control of one connection: feeds socket reads to the ResponseParser and turns
  * the sink's "stop" (onData returned false) into a paused socket.
  *
- * When the sink pauses mid-read, the rest of that read is held back (no copy, the Buffer is kept)
- * and the socket stops reading; `resume()` feeds the held-back octets first, then lets the socket
+ * When the sink pauses mid-read, the rest of that read is copied and held back (reads share one
+ * buffer, see socket-open.ts) and the socket stops reading; `resume()` feeds the held-back octets first, then lets the socket
  * read again. A sink that calls `resume()` from inside the very onData that returns false is
  * treated as never having paused.
  */
@@ -66,8 +66,8 @@ export class ResponseReader implements ResponseEvents {
         return kParseNeedMore;
       }
       this.#paused = true;
-      this.#pending = offset < input.length ? input : null;
-      this.#pendingOffset = offset;
+      this.#pending = offset < input.length ? Buffer.from(input.subarray(offset)) : null;
+      this.#pendingOffset = 0;
       if (!this.#socketPaused) {
         this.#socketPaused = true;
         this.#socket.pause();

@@ -76,7 +76,8 @@ export class ResponseRelay implements ResponseSink {
         const [ok, done] = res.tryEnd(chunk, this.#total);
         isOk = ok;
         if (done) this.#complete();
-        else if (!ok) this.#waitWritable({ chunk, baseOffset });
+        // uWS took only part of it: keep a copy, `chunk` is only valid during this call.
+        else if (!ok) this.#waitWritable({ chunk: Buffer.from(chunk), baseOffset });
       } else {
         isOk = res.write(chunk);
         if (!isOk) this.#waitWritable(undefined);
@@ -118,16 +119,19 @@ export class ResponseRelay implements ResponseSink {
   #writeHeadOnce(): void {
     if (this.#isHeadWritten) return;
     this.#isHeadWritten = true;
-    const { res } = this.#owner;
-    res.writeStatus(statusLine(this.#status));
+    // One native call for the whole head: uWS writes the status text verbatim after
+    // "HTTP/1.1 ", so the header lines ride along with it. This is safe only because the
+    // upstream client has already refused any name or value holding CR, LF or NUL.
+    const idHeader = this.#owner.requestIdHeader;
+    let head = statusLine(this.#status);
     const headers = this.#headers;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i] as string;
       // uWS writes its own Date; our request id replaces any the upstream echoed.
-      if (name === 'date' || name === this.#owner.requestIdHeader) continue;
-      res.writeHeader(name, headers[i + 1] as string);
+      if (name === 'date' || name === idHeader) continue;
+      head += `\r\n${name}: ${headers[i + 1] as string}`;
     }
-    res.writeHeader(this.#owner.requestIdHeader, this.#owner.requestId);
+    this.#owner.res.writeStatus(`${head}\r\n${idHeader}: ${this.#owner.requestId}`);
   }
 
   #endWithoutBody(contentLength: number): void {

@@ -93,8 +93,9 @@ export interface ResponseSink {
     contentLength: number,
   ): void;
   /**
-   * Decoded body bytes (chunked framing removed). The caller may keep `chunk`: its memory is never
-   * reused. Return false to pause; the client stops reading until `exchange.resume()`.
+   * Decoded body bytes (chunked framing removed). `chunk` is valid only during this call: on
+   * plain TCP it is a view of the read buffer every connection shares, so a sink that keeps the
+   * bytes must copy them. Return false to pause; the client stops reading until `exchange.resume()`.
    * `onEnd` may follow an `onData` that returned false.
    */
   onData(chunk: Buffer): boolean;

@@ -111,7 +111,7 @@ test('upstream/connection paused-consumer-not-timed-out', { timeout: 5000 }, asy
     const sink = new RecordingSink();
     let paused = false;
     sink.onData = (chunk) => {
-      sink.chunks.push(chunk);
+      sink.chunks.push(Buffer.from(chunk));
       if (paused) return true;
       paused = true;
       return false;

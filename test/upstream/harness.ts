@@ -131,7 +131,7 @@ export class RecordingSink implements ResponseSink {
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
+    this.chunks.push(Buffer.from(chunk));
     return true;
   }
 
