@@ -6,7 +6,7 @@
  * the first) and duplicate Host, and the node listener has its own parser (llhttp), so every
  * framing rule the proxy relies on is enforced here, identically for both listeners.
  */
-import { type HostPort, parseHost } from './host.js';
+import { type HostPort, parseHostCached } from './host.js';
 import { type Rejection, reject } from './rejection.js';
 
 /** Limits on the request head, from the listener's configuration. */
@@ -129,7 +129,7 @@ export function checkRequestHeaders(flat: readonly string[], limits: HeaderLimit
   // Step 4: exactly one Host, and it parses (RFC 9112 section 3.2).
   if (hostCount === 0) return reject('IAM_ROUTING_HOST_MISSING');
   if (hostCount > 1) return reject('IAM_ROUTING_HOST_CONFLICT');
-  const hostPort = parseHost(trimOWS(host as string));
+  const hostPort = parseHostCached(trimOWS(host as string));
   if (hostPort === undefined) return reject('IAM_ROUTING_HOST_INVALID');
 
   return {

@@ -2,7 +2,7 @@
  * Host patterns of the service registry, and the cheap check that a request's host is already in
  * the normalized form the patterns were stored in.
  */
-import { parseHost } from './host.js';
+import { parseHost, parseHostCached } from './host.js';
 
 /**
  * A parsed host pattern: an exact normalized name, a wildcard suffix ('*.example.com' is stored
@@ -71,7 +71,7 @@ export function normalizeRequestHost(host: string): string | undefined {
 }
 
 function slowPath(host: string): string | undefined {
-  return parseHost(host)?.host;
+  return parseHostCached(host)?.host;
 }
 
 function isDigit(c: number): boolean {

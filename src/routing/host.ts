@@ -186,3 +186,21 @@ function isDigit(c: number): boolean {
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
+
+const kHostCacheMax = 512;
+const kHostCache = new Map<string, HostPort | null>();
+
+/**
+ * {@link parseHost} behind a small memo: Host values repeat from request to request, and the
+ * parse showed in profiles (bench/e2e). At most `kHostCacheMax` values are kept; the memo is
+ * emptied when full, so a client sending many distinct hosts costs a re-parse, never memory.
+ */
+export function parseHostCached(value: string): HostPort | undefined {
+  let result = kHostCache.get(value);
+  if (result === undefined) {
+    result = parseHost(value) ?? null;
+    if (kHostCache.size >= kHostCacheMax) kHostCache.clear();
+    kHostCache.set(value, result);
+  }
+  return result ?? undefined;
+}
