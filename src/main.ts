@@ -108,9 +108,6 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     requestIdHeader: config.routing.requestIdHeader,
     lifecycle,
   }));
-  const proxy = await listenApp(loaded.uws, app, config.listeners.proxy.host,
-    config.listeners.proxy.port);
-
   // Step 4: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {
@@ -120,16 +117,30 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
   });
-  const admin = await listenApp(loaded.uws, adminApp, config.listeners.admin.host,
-    config.listeners.admin.port);
 
+  // Step 5: bind both; a failure closes whatever was already opened.
+  let proxy: BoundListener | undefined;
+  let admin: BoundListener;
+  try {
+    proxy = await listenApp(loaded.uws, app, config.listeners.proxy.host,
+      config.listeners.proxy.port);
+    admin = await listenApp(loaded.uws, adminApp, config.listeners.admin.host,
+      config.listeners.admin.port);
+  } catch (err) {
+    proxy?.close();
+    await Promise.all(groups.map((g) => g.close()));
+    await demo?.close();
+    throw err;
+  }
+
+  const bound = proxy;
   const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
-    proxy.close();
+    bound.close();
     const isDrained = await lifecycle.drain(drainTimeoutMs);
     admin.close();
     await Promise.all(groups.map((g) => g.close()));
     await demo?.close();
     return isDrained;
   };
-  return { proxy, admin, lifecycle, stop };
+  return { proxy: bound, admin, lifecycle, stop };
 }

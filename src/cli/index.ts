@@ -69,11 +69,16 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
   if (cmd.allowUwsFallback) config = { ...config, uws: { ...config.uws, allowFallback: true } };
   const logger = new Logger(config.log.level);
 
-  // Step 2: start, or explain why not.
+  // Step 2: catch SIGTERM/SIGINT before anything is announced: a signal that arrives while no
+  // handler is installed would kill the process without a drain.
+  const signals = new ShutdownSignals();
+
+  // Step 3: start, or explain why not.
   let running;
   try {
     running = await startPortcullis(config, logger);
   } catch (err) {
+    signals.dispose();
     const code = err instanceof PortcullisError ? err.code : 'IAM_SERVER_INTERNAL';
     logger.fatal('start-up failed', { code, detail: (err as Error).message });
     if (!logger.isEnabled('fatal')) process.stderr.write(`portcullis: ${(err as Error).message}\n`);
@@ -89,26 +94,50 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     process.stderr.write(demoHints(config, running.proxy.port, running.admin.port));
   }
 
-  // Step 3: run until SIGTERM or SIGINT, then drain; a second signal stops at once.
-  return new Promise<number>((resolve) => {
-    let isStopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (isStopping) {
-        logger.warn('second signal, exiting without waiting', { signal });
-        resolve(1);
-        return;
-      }
-      isStopping = true;
-      logger.info('draining', { signal, inFlight: running.lifecycle.inFlight,
-        deadlineMs: config.shutdown.drainTimeoutMs });
-      void running.stop().then((isDrained) => {
-        logger.info('stopped', { drained: isDrained, inFlight: running.lifecycle.inFlight });
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  // Step 4: run until SIGTERM or SIGINT, then drain; a second signal stops at once.
+  const first = await signals.next();
+  logger.info('draining', { signal: first, inFlight: running.lifecycle.inFlight,
+    deadlineMs: config.shutdown.drainTimeoutMs });
+  const second = signals.next();
+  const outcome = await Promise.race([running.stop(), second]);
+  if (typeof outcome === 'string') {
+    logger.warn('second signal, exiting without waiting', { signal: outcome });
+    return 1;
+  }
+  logger.info('stopped', { drained: outcome, inFlight: running.lifecycle.inFlight });
+  return 0;
+}
+
+/** SIGTERM and SIGINT, queued from construction on, handed out one `next()` at a time. */
+class ShutdownSignals {
+  readonly #queue: NodeJS.Signals[] = [];
+  #waiter: ((signal: NodeJS.Signals) => void) | undefined;
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter !== undefined) waiter(signal);
+    else this.#queue.push(signal);
+  };
+
+  constructor() {
+    process.on('SIGTERM', this.#onSignal);
+    process.on('SIGINT', this.#onSignal);
+  }
+
+  /** The next signal (one already received is returned at once). */
+  next(): Promise<NodeJS.Signals> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  /** Removes the handlers (start-up failed; the default signal behaviour returns). */
+  dispose(): void {
+    process.off('SIGTERM', this.#onSignal);
+    process.off('SIGINT', this.#onSignal);
+  }
 }
 
 /** Runs the CLI with `argv` (without node and script path). Resolves the exit code. */

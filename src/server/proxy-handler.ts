@@ -45,6 +45,11 @@ function addressText(ab: ArrayBuffer): string {
   return String.fromCharCode.apply(null, new Uint8Array(ab) as unknown as number[]);
 }
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
+/**
+ * Methods never forwarded: CONNECT would turn the proxy into a tunnel, and TRACE echoes the
+ * request headers (credentials included) back to the caller.
+ */
+const kRefusedMethods: ReadonlySet<string> = new Set(['CONNECT', 'TRACE']);
 /** Framing errors after which the end of this request, and so the start of the next, is unknown. */
 const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IAM_FRAMING_CONTENT_LENGTH_CONFLICT', 'IAM_FRAMING_AMBIGUOUS',
@@ -102,6 +107,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     const target = canonicalizeTarget(rawTarget, hostText, targetOptions);
     if (!target.ok) return reject(target.code);
     if (framing.value.upgrade !== undefined) return reject('IAM_REQUEST_UPGRADE_UNSUPPORTED');
+    if (kRefusedMethods.has(method)) return reject('IAM_ROUTING_METHOD_UNSUPPORTED');
 
     // Step 4: route by host and longest path prefix.
     const match = registry.match(host.host, target.value.path);

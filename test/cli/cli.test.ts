@@ -107,7 +107,30 @@ services:
     await upstream.close();
   });
 
-  test('SIGINT stops an idle proxy with exit 0', async () => {
+  test('a second signal during the drain exits at once with 1', async () => {
+    const upstream = await startRecordingUpstream();
+    const proxy = await startProxyProcess(writeConfig(`listeners:
+  proxy: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0 }
+shutdown: { drainTimeoutMs: 10000 }
+services:
+  - name: app
+    access: public
+    upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
+`));
+    const inFlight = rawRequest(proxy.port, 'GET /slow-head?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const exited = proxy.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    proxy.child.kill('SIGTERM');
+    assert.equal(await exited, 1);
+    assert.ok(Date.now() - started < 2000, 'did not wait for the 10 s drain deadline');
+    await inFlight;
+    await upstream.close();
+  });
+
+  test('SIGINT right after start-up still drains and exits 0 (handlers come first)', async () => {
     const proxy = await startProxyProcess(writeConfig(`listeners:
   proxy: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
