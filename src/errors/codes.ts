@@ -155,6 +155,86 @@ export const kErrorCodes = {
     reason: 'authn_required',
     message: 'This route requires an authenticated caller.',
   },
+  IAM_AUTHN_TOKEN_MALFORMED: {
+    status: 401,
+    reason: 'token_malformed',
+    message: 'The bearer token is not a well-formed compact JWS.',
+  },
+  IAM_AUTHN_TOKEN_TOO_LARGE: {
+    status: 401,
+    reason: 'token_too_large',
+    message: 'The bearer token or its header is larger than the configured limit.',
+  },
+  IAM_AUTHN_ALG_NOT_ALLOWED: {
+    status: 401,
+    reason: 'alg_not_allowed',
+    message: "The token's algorithm is not on the issuer's allow-list.",
+  },
+  IAM_AUTHN_CRIT_UNSUPPORTED: {
+    status: 401,
+    reason: 'crit_unsupported',
+    message: 'The token names a critical header parameter the proxy does not understand.',
+  },
+  IAM_AUTHN_ISSUER_UNKNOWN: {
+    status: 401,
+    reason: 'issuer_unknown',
+    message: "The token's issuer is not configured.",
+  },
+  IAM_AUTHN_KEY_UNKNOWN: {
+    status: 401,
+    reason: 'key_unknown',
+    message: 'No usable key of the issuer matches the token.',
+  },
+  IAM_AUTHN_SIGNATURE_INVALID: {
+    status: 401,
+    reason: 'signature_invalid',
+    message: "The token's signature does not verify.",
+  },
+  IAM_AUTHN_TOKEN_EXPIRED: {
+    status: 401,
+    reason: 'token_expired',
+    message: 'The token has expired.',
+  },
+  IAM_AUTHN_TOKEN_NOT_YET_VALID: {
+    status: 401,
+    reason: 'token_not_yet_valid',
+    message: 'The token is not valid yet.',
+  },
+  IAM_AUTHN_TOKEN_TOO_OLD: {
+    status: 401,
+    reason: 'token_too_old',
+    message: 'The token was issued longer ago than the issuer allows.',
+  },
+  IAM_AUTHN_AUDIENCE_MISMATCH: {
+    status: 401,
+    reason: 'audience_mismatch',
+    message: 'The token is not meant for this audience.',
+  },
+  IAM_AUTHN_CLAIM_INVALID: {
+    status: 401,
+    reason: 'claim_invalid',
+    message: 'A required claim is missing or has the wrong type.',
+  },
+  IAM_AUTHN_TYPE_MISMATCH: {
+    status: 401,
+    reason: 'type_mismatch',
+    message: "The token's typ header is not the one the issuer requires.",
+  },
+  IAM_AUTHN_KEYS_UNAVAILABLE: {
+    status: 503,
+    reason: 'keys_unavailable',
+    message: "The issuer's signing keys could not be loaded.",
+  },
+  IAM_AUTHN_VERIFIER_OVERLOADED: {
+    status: 503,
+    reason: 'verifier_overloaded',
+    message: 'The signature verification pool is saturated.',
+  },
+  IAM_AUTHN_VERIFIER_FAILED: {
+    status: 500,
+    reason: 'verifier_failed',
+    message: 'The signature verification pool failed.',
+  },
 
   // Upstream (src/upstream/)
   IAM_UPSTREAM_CONNECT_FAILED: {

@@ -1,0 +1,26 @@
+/**
+ * The authentication stage's public API (main thread only). The worker module
+ * (worker/verify-task.ts) is loaded by the pool by file path and is never exported here.
+ */
+export type { IssuerKeySet } from './key-set.js';
+export {
+  type TokenHeader,
+  type TokenLimits,
+  type TokenShape,
+  inspectToken,
+} from './token-shape.js';
+export { type ClaimRules, type ClaimsResult, checkClaims } from './claims-check.js';
+export {
+  type VerifierPoolOptions,
+  type VerifierPoolStats,
+  type VerifyResult,
+  VerifierPool,
+} from './verifier-pool.js';
+export {
+  type JwksSourceLocation,
+  type JwksSourceOptions,
+  type JwksSourceStatus,
+  JwksSource,
+} from './jwks-source.js';
+export { JwksSources } from './jwks-sources.js';
+export { type FetchJsonOptions, type FetchJsonResult, fetchJson, JwksFetchError } from './jwks-fetch.js';
