@@ -1,7 +1,7 @@
 /**
  * Checks that span more than one field: unique service names, unique (host, pathPrefix) routes,
- * listeners that would collide on one port, and an upstream's TLS settings against its
- * addresses.
+ * listeners that would collide on one port, an upstream's TLS settings against its addresses,
+ * and each issuer's key source and refresh bounds (issuers unique).
  *
  * The root checks run even when other fields failed (so one load reports every problem), which
  * means they see a partly validated value: they read it defensively and skip anything that is
@@ -22,6 +22,8 @@ export function checkConfigCrossFields(config: unknown, ctx: Ctx): void {
   if (root === undefined) return;
   if (Array.isArray(root['services'])) checkServices(root['services'], ctx);
   checkListenerPorts(root, ctx);
+  const issuers = asRecord(root['authn'])?.['issuers'];
+  if (Array.isArray(issuers)) checkIssuers(issuers, ctx);
 }
 
 /** Upstream-level checks; runs only when the upstream block itself is valid. */
@@ -85,6 +87,44 @@ function checkServices(services: readonly unknown[], ctx: Ctx): void {
       addAt(ctx, ['services', i, 'hosts', j],
         `host "${host}" with pathPrefix "${prefix}" is already routed by ${owner}`);
     });
+  });
+}
+
+function checkIssuers(issuers: readonly unknown[], ctx: Ctx): void {
+  const issuerIndex = new Map<string, number>();
+  const kSources = ['discovery', 'jwksUrl', 'jwksFile'] as const;
+
+  issuers.forEach((raw, i) => {
+    const entry = asRecord(raw);
+    if (entry === undefined) return;
+    const at = ['authn', 'issuers', i];
+
+    // 1. a token's iss selects one issuer entry, so each issuer string appears once
+    const issuer = entry['issuer'];
+    if (typeof issuer === 'string') {
+      const first = issuerIndex.get(issuer);
+      if (first === undefined) issuerIndex.set(issuer, i);
+      else addAt(ctx, [...at, 'issuer'], `issuer "${issuer}" is taken by authn.issuers[${first}]`);
+    }
+
+    // 2. exactly one key source: with several, which keys are trusted would be unclear
+    // (a jwksFile that failed to load still counts as written: its own diagnostic is listed)
+    const written = kSources.filter((key) =>
+      key === 'discovery' ? entry[key] === true : entry[key] !== undefined);
+    if (written.length !== 1) {
+      const found = written.length === 0 ? 'none is set' : `found ${written.join(', ')}`;
+      const expected = 'expected exactly one key source (discovery: true, jwksUrl or jwksFile)';
+      addAt(ctx, at, `${expected}, ${found}`);
+    }
+
+    // 3. the refresh interval's bounds are in order
+    const refresh = asRecord(entry['refresh']);
+    const minMs = refresh?.['minMs'];
+    const maxMs = refresh?.['maxMs'];
+    if (typeof minMs === 'number' && typeof maxMs === 'number' && minMs > maxMs) {
+      addAt(ctx, [...at, 'refresh', 'minMs'],
+        `refresh.minMs (${minMs}) is greater than refresh.maxMs (${maxMs})`);
+    }
   });
 }
 

@@ -39,7 +39,7 @@ export function embeddedDefaultInput(overrides: EmbeddedDefaultOverrides = {}): 
         upstream: demoUpstream,
       },
       {
-        // Answers 401 (IAM_AUTHN_REQUIRED) until authentication lands.
+        // Answers 401 (IAM_AUTHN_REQUIRED): the demo configures no token issuer.
         name: 'demo-private',
         hosts: ['*'],
         pathPrefix: '/private',

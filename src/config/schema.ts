@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { kLogLevels } from '../telemetry/index.js';
+import { authnSchema } from './authn-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
 import { type SecretValue } from './secret-value.js';
 import { isServiceName } from './syntax.js';
@@ -63,6 +64,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
     }).prefault({}),
     uws: mapping({ allowFallback: boolField().default(false) }).prefault({}),
     admin: mapping({ token: secret(ctx).optional() }).prefault({}),
+    authn: authnSchema(ctx).prefault({}),
   }).superRefine(checkConfigCrossFields, { when: () => true });
 }
 
@@ -133,3 +135,12 @@ export type UpstreamConfig = ServiceConfig['upstream'];
 
 /** A listener (`listeners.proxy` or `listeners.admin`). */
 export type ListenerConfig = Config['listeners']['admin'];
+
+/** The `authn` block: token size caps, verifier pool, token cache and trusted issuers. */
+export type AuthnConfig = Config['authn'];
+
+/**
+ * One entry of `authn.issuers`. Exactly one of `discovery` (always `true` when set), `jwksUrl`
+ * and `jwksFile` (absolute) is present; `algorithms` is never empty.
+ */
+export type IssuerConfig = AuthnConfig['issuers'][number];

@@ -1,7 +1,7 @@
 /**
  * Syntax checks for the string fields of the config: hostnames and host patterns, CIDRs,
- * upstream addresses, path prefixes and header names. Pure functions, no I/O; the schema
- * turns their answers into diagnostics.
+ * upstream addresses, path prefixes, header names and http(s) URLs. Pure functions, no I/O;
+ * the schema turns their answers into diagnostics.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -114,6 +114,26 @@ export function pathPrefixProblem(prefix: string): string | undefined {
 /** Whether `name` (already lower-cased) is a valid HTTP header field name (RFC 9110 token). */
 export function isHeaderName(name: string): boolean {
   return kHeaderName.test(name);
+}
+
+/**
+ * Whether `text` is an absolute http(s) URL written as such: a literal lower-case `http://` or
+ * `https://` start, a host, no user info, no spaces or control characters. (The WHATWG parser
+ * would quietly repair `HTTPS:host` or strip spaces; a value compared exactly must not need it.)
+ */
+export function isHttpUrl(text: string): boolean {
+  if (!/^https?:\/\//.test(text) || /[\u0000-\u0020\u007f]/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `text` is an OpenID issuer identifier: an http(s) URL without query or fragment. */
+export function isIssuerUrl(text: string): boolean {
+  return isHttpUrl(text) && !text.includes('?') && !text.includes('#');
 }
 
 function isBracketedIPv6(text: string): boolean {

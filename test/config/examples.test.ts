@@ -47,4 +47,17 @@ describe('config/examples', () => {
     assert.equal(config.admin.token?.reveal(), 'admin-token-value');
     assert.equal(config.services[0]?.upstream.tls?.serverName, 'billing.internal');
   });
+
+  it('config/examples authn.yaml loads once its JWKS file exists', async () => {
+    // The example pins one issuer's keys in a file next to it; an empty key set stands in.
+    await mkdir(join(dir, 'keys'));
+    await writeFile(join(dir, 'keys', 'ci-jwks.json'), '{"keys":[]}\n');
+    const text = await readFile(join(kExamples, 'authn.yaml'), 'utf8');
+    const config = await loadConfigText(text, 'authn.yaml', dir, {});
+    const [login, ci] = config.authn.issuers;
+    assert.equal(login?.discovery, true);
+    assert.equal(login?.algorithms.length, 10);
+    assert.equal(ci?.jwksFile, join(dir, 'keys', 'ci-jwks.json'));
+    assert.deepEqual(ci?.algorithms, ['ES256']);
+  });
 });

@@ -11,7 +11,7 @@ import { loadConfigText } from '../../src/config/index.js';
 
 const kReadme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
-/** Rows of the two tables under "## Configuration": key -> documented default (cell text). */
+/** Rows of the tables under "## Configuration": key -> documented default (cell text). */
 function readmeRows(): Map<string, string> {
   const section = kReadme.split(/^## /m).find((s) => s.startsWith('Configuration')) ?? '';
   const rows = new Map<string, string>();
@@ -66,6 +66,19 @@ describe('config/readme-table', () => {
     const service = (config as unknown as { services: unknown[] }).services[0];
     for (const [key, value] of leaves(service, '', new Map())) {
       assert.ok(rows.has(key), `README has no row for services[].${key}`);
+      if (!given.has(key)) assert.equal(rows.get(key), spelled(value), `default of ${key}`);
+    }
+  });
+
+  test('every issuer key the loader fills in is documented with its default', async () => {
+    const issuers = "  issuers:\n    - { issuer: 'https://a.example', discovery: true }\n";
+    const yaml = `${minimal}authn:\n${issuers}`;
+    const config = await loadConfigText(yaml, 'readme.yaml', tmpdir());
+    const rows = readmeRows();
+    const given = new Set(['issuer', 'discovery']);
+    const issuer = config.authn.issuers[0];
+    for (const [key, value] of leaves(issuer, '', new Map())) {
+      assert.ok(rows.has(key), `README has no row for authn.issuers[].${key}`);
       if (!given.has(key)) assert.equal(rows.get(key), spelled(value), `default of ${key}`);
     }
   });

@@ -1,0 +1,113 @@
+/**
+ * The `authn` block of the config: token size caps, the verifier pool, the verified-token cache
+ * and the list of trusted issuers with their key sources and claim rules. The rules that span
+ * fields (one key source per issuer, unique issuers, refresh bounds) are in cross-checks.ts.
+ *
+ * Only asymmetric JWS algorithms can be configured. HMAC would make every verifier a possible
+ * signer, and `none` is no signature at all; both are refused with a diagnostic saying so.
+ */
+import { z } from 'zod';
+import { showValue } from './diagnostics.js';
+import {
+  type SchemaContext, boolField, customIssue, intField, mapping, nonNegativeInt, positiveInt,
+  readableFile,
+} from './schema-fields.js';
+import { isHttpUrl, isIssuerUrl } from './syntax.js';
+
+/** Every JWS algorithm an issuer may use, in the order `algorithms` defaults to. */
+export const kJwsAlgorithms = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+] as const;
+
+/** One accepted JWS algorithm. */
+export type JwsAlgorithm = typeof kJwsAlgorithms[number];
+
+const kAlgorithm = `expected one of ${kJwsAlgorithms.join(', ')}`;
+const kIssuer = 'expected an absolute http(s) URL such as "https://login.example.com" ' +
+  '(no user info, query or fragment), written exactly as tokens carry it in "iss"';
+const kJwksUrl = 'expected an absolute http(s) URL such as "https://login.example.com/jwks"';
+const kDiscovery = 'expected true (leave discovery out when keys come from jwksUrl or jwksFile)';
+
+/** Builds the `authn` block; absent as a whole, it takes every default (and no issuers). */
+export function authnSchema(ctx: SchemaContext) {
+  const pool = mapping({
+    threads: intField(1, 64, 'expected an integer from 1 to 64').default(2),
+    maxQueue: positiveInt().default(4096),
+    batchMaxItems: intField(1, 256, 'expected an integer from 1 to 256').default(16),
+    batchMaxWaitUs: intField(0, 100000, 'expected an integer from 0 to 100000').default(200),
+  });
+
+  const cache = mapping({
+    maxEntries: nonNegativeInt().default(10000),
+    maxBytes: nonNegativeInt().default(16 * 1024 * 1024),
+  });
+
+  return mapping({
+    maxTokenBytes: intField(1, 65536, 'expected an integer from 1 to 65536').default(8192),
+    maxTokenHeaderBytes: intField(1, 16384, 'expected an integer from 1 to 16384').default(2048),
+    pool: pool.prefault({}),
+    cache: cache.prefault({}),
+    issuers: z.array(issuerSchema(ctx), { error: 'expected a list of issuers' })
+      .default(() => []),
+  });
+}
+
+/** One entry of `authn.issuers`. */
+function issuerSchema(ctx: SchemaContext) {
+  const refresh = mapping({
+    minMs: positiveInt().default(300000),
+    maxMs: positiveInt().default(86400000),
+    unknownKidIntervalMs: positiveInt().default(30000),
+    fetchTimeoutMs: positiveInt().default(5000),
+  });
+
+  return mapping({
+    issuer: z.string({ error: kIssuer }).refine(isIssuerUrl, { error: kIssuer }),
+    // Key sources: exactly one of the three (checked in cross-checks.ts).
+    discovery: z.literal(true, { error: kDiscovery }).optional(),
+    jwksUrl: z.string({ error: kJwksUrl }).refine(isHttpUrl, { error: kJwksUrl }).optional(),
+    jwksFile: readableFile(ctx).optional(),
+    algorithms: z.array(algorithm(), { error: 'expected a list of algorithms' })
+      .min(1, { error: 'expected at least one algorithm (leave algorithms out for all of them)' })
+      .default(() => [...kJwsAlgorithms]),
+    audiences: stringList('audience').default(() => []),
+    requiredClaims: stringList('claim name').default(() => []),
+    requireExp: boolField().default(true),
+    clockSkewSec: intField(0, 600, 'expected an integer from 0 to 600').default(30),
+    maxTokenAgeSec: positiveInt().optional(),
+    typ: nonEmptyString('expected a token type such as "at+jwt"').optional(),
+    refresh: refresh.prefault({}),
+  });
+}
+
+/**
+ * One entry of `algorithms`. HMAC and `none` get their own diagnostic, because someone who
+ * writes them means it and should learn why they are refused, not only what is allowed.
+ */
+function algorithm() {
+  return z.string({ error: kAlgorithm }).transform((alg, zctx): JwsAlgorithm => {
+    if (isJwsAlgorithm(alg)) return alg;
+    if (/^hs/i.test(alg) || alg.toLowerCase() === 'none') {
+      const message = `${showValue(alg)} is refused: HMAC algorithms let anyone who can ` +
+        'verify a token also forge one, and "none" is no signature at all; use an asymmetric ' +
+        `algorithm (${kJwsAlgorithms.join(', ')})`;
+      zctx.addIssue(customIssue(message));
+    } else {
+      zctx.addIssue(customIssue(`${kAlgorithm}, got ${showValue(alg)}`));
+    }
+    return z.NEVER;
+  });
+}
+
+function isJwsAlgorithm(alg: string): alg is JwsAlgorithm {
+  return (kJwsAlgorithms as readonly string[]).includes(alg);
+}
+
+function stringList(what: string) {
+  return z.array(nonEmptyString(`expected a non-empty ${what}`),
+    { error: `expected a list of ${what}s` });
+}
+
+function nonEmptyString(expected: string) {
+  return z.string({ error: expected }).min(1, { error: expected });
+}
