@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Config } from './config/index.js';
 import { describeConfig, parseUpstreamAddress } from './config/index.js';
+import { startAuthnStage } from './authn/index.js';
 import { loadEvaluator } from './authz/index.js';
 import { registerAdminRoutes } from './control/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
@@ -95,7 +96,16 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   let demo: DemoUpstream | undefined;
   if (config.demo.enabled) demo = await startDemoUpstream('127.0.0.1', config.demo.port);
 
-  // Step 3: services, upstream pools and the proxy listener.
+  // Step 3: authentication: every issuer's keys load before the proxy listens.
+  let authn;
+  try {
+    authn = await startAuthnStage(config.authn, logger);
+  } catch (err) {
+    await demo?.close();
+    throw err;
+  }
+
+  // Step 4: services, upstream pools and the proxy listener.
   const lifecycle = new Lifecycle();
   const { routes, groups } = buildServices(config);
   const app = createApp(config, loaded.uws);
@@ -107,18 +117,19 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
     requestIdHeader: config.routing.requestIdHeader,
     lifecycle,
+    authenticator: authn.authenticator,
   }));
-  // Step 4: the admin listener, separate from the proxy.
+  // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {
     isReady: () => !lifecycle.isDraining,
     readiness: () => ({ evaluatorAbi: evaluator.abiVersion, inFlight: lifecycle.inFlight,
-      services: config.services.length }),
+      services: config.services.length, issuers: authn.status() }),
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
   });
 
-  // Step 5: bind both; a failure closes whatever was already opened.
+  // Step 6: bind both; a failure closes whatever was already opened.
   let proxy: BoundListener | undefined;
   let admin: BoundListener;
   try {
@@ -129,6 +140,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   } catch (err) {
     proxy?.close();
     await Promise.all(groups.map((g) => g.close()));
+    await authn.stop();
     await demo?.close();
     throw err;
   }
@@ -139,6 +151,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     const isDrained = await lifecycle.drain(drainTimeoutMs);
     admin.close();
     await Promise.all(groups.map((g) => g.close()));
+    await authn.stop();
     await demo?.close();
     return isDrained;
   };

@@ -24,3 +24,12 @@ export {
 } from './jwks-source.js';
 export { JwksSources } from './jwks-sources.js';
 export { type FetchJsonOptions, type FetchJsonResult, fetchJson, JwksFetchError } from './jwks-fetch.js';
+export { type Principal, kAnonymous, principalFromClaims } from './principal.js';
+export { VerifiedTokenCache, type CachedVerification } from './token-cache.js';
+export {
+  Authenticator,
+  type AuthenticatorOptions,
+  type AuthnResult,
+  type IssuerRuntime,
+} from './authenticator.js';
+export { startAuthnStage, type AuthnStage } from './setup.js';

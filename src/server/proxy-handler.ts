@@ -6,13 +6,14 @@
  * later is copied first, and `onAborted` is attached before anything can go asynchronous.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { ErrorCode } from '../errors/index.js';
+import type { Authenticator } from '../authn/index.js';
+import { type ErrorCode, errorSpec } from '../errors/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
 } from '../routing/index.js';
 import {
   buildUpstreamHeaders, ResponseRelay, type TrustedProxies, type UpstreamGroup,
-  type BodyFraming,
+  type BodyFraming, type UpstreamExchange,
 } from '../upstream/index.js';
 import { writeErrorResponse } from './error-response.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -22,7 +23,7 @@ import { settleRequestId } from './request-id.js';
 /** A registered service as the request path sees it. */
 export interface ServiceRuntime {
   readonly name: string;
-  /** 'authenticated' routes answer 401 until the authentication stage lands (fail closed). */
+  /** 'authenticated' routes need a valid bearer token from a configured issuer (fail closed). */
   readonly access: 'public' | 'authenticated';
   readonly maxBodyBytes: number;
   readonly upstream: UpstreamGroup;
@@ -38,6 +39,8 @@ export interface ProxyHandlerOptions {
   /** Lower-case name of the request-id header, propagated when acceptable. */
   readonly requestIdHeader: string;
   readonly lifecycle: Lifecycle;
+  /** Verifies bearer tokens; undefined when no issuer is configured (protected routes: 401). */
+  readonly authenticator: Authenticator | undefined;
 }
 
 /** The peer address uWS hands over as ASCII bytes, as a string (cheaper than a TextDecoder). */
@@ -45,6 +48,16 @@ function addressText(ab: ArrayBuffer): string {
   return String.fromCharCode.apply(null, new Uint8Array(ab) as unknown as number[]);
 }
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
+/** RFC 6750 section 3.1: a token was presented and refused. */
+const kInvalidTokenChallenge = ['www-authenticate', 'Bearer error="invalid_token"'];
+
+/** The first value of `name` in a flat header list (names lower-case). */
+function headerValue(headers: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) return headers[i + 1];
+  }
+  return undefined;
+}
 /**
  * Methods never forwarded: CONNECT would turn the proxy into a tunnel, and TRACE echoes the
  * request headers (credentials included) back to the caller.
@@ -59,7 +72,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** Returns the uWS handler for the proxy listener's catch-all route. */
 export function createProxyHandler(opts: ProxyHandlerOptions):
   (res: HttpResponse, req: HttpRequest) => void {
-  const { registry, trusted, limits, lifecycle, requestIdHeader } = opts;
+  const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (res, req) => {
@@ -114,51 +127,80 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     if (match === undefined) return reject('IAM_ROUTING_NO_ROUTE', hasBody);
     const service = match.service;
 
-    // Step 5: access. Until authentication lands, a protected route can only say no.
-    if (service.access !== 'public') return reject('IAM_AUTHN_REQUIRED', hasBody, kAuthnChallenge);
+    // Step 5: admission. From here on the request counts as in flight until `finish`.
     if (contentLength > service.maxBodyBytes) return reject('IAM_REQUEST_BODY_TOO_LARGE');
-
-    // Step 6: forward, streaming the body both ways.
+    if (service.access !== 'public' && authenticator === undefined) {
+      return reject('IAM_AUTHN_REQUIRED', hasBody, kAuthnChallenge);
+    }
     lifecycle.begin();
     let isFinished = false;
-    let pump: RequestBodyPump | undefined;
-    const relay = new ResponseRelay({
-      res,
-      requestId,
-      requestIdHeader,
-      isHead: method === 'HEAD',
-      isAborted: () => isAborted,
-      isRequestBodyComplete: () => pump === undefined || pump.isComplete,
-      finish: () => {
-        if (isFinished) return;
-        isFinished = true;
-        pump?.abandon();
-        lifecycle.end();
-      },
-    });
-    const body: BodyFraming = chunked ? { kind: 'chunked' }
-      : contentLength > 0 ? { kind: 'length', length: contentLength } : { kind: 'none' };
-    const upstreamTarget = target.value.query === ''
-      ? match.upstreamPath : `${match.upstreamPath}?${target.value.query}`;
-    if (hasBody) {
-      pump = new RequestBodyPump(res, service.maxBodyBytes, () => {
-        exchange.abort();
-        relay.onError('IAM_REQUEST_BODY_TOO_LARGE');
-      });
-    }
-    const exchange = service.upstream.request({
-      method,
-      target: upstreamTarget,
-      headers: buildUpstreamHeaders({
-        headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
-      }, trusted),
-      body,
-    }, relay);
-    relay.bind(exchange);
-    pump?.bind(exchange);
+    let exchange: UpstreamExchange | undefined;
+    let relay: ResponseRelay | undefined;
+    const finish = (): void => {
+      if (isFinished) return;
+      isFinished = true;
+      pump?.abandon();
+      lifecycle.end();
+    };
+    // A refusal after admission (authentication, body limit) when nothing was forwarded yet.
+    const refuse = (code: ErrorCode): void => {
+      if (isFinished) return;
+      finish();
+      if (isAborted) return;
+      const extra = code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
+        : errorSpec(code).status === 401 ? kInvalidTokenChallenge : undefined;
+      writeErrorResponse(res, code, requestId, pump !== undefined && !pump.isComplete, extra,
+        requestIdHeader);
+    };
+    // The body pump must exist before anything asynchronous: uWS delivers body chunks only to
+    // an onData attached inside this handler. Chunks wait in the pump until we forward.
+    const pump = hasBody ? new RequestBodyPump(res, service.maxBodyBytes, () => {
+      if (exchange === undefined || relay === undefined) return refuse('IAM_REQUEST_BODY_TOO_LARGE');
+      exchange.abort();
+      relay.onError('IAM_REQUEST_BODY_TOO_LARGE');
+    }) : undefined;
     abortHook = () => {
+      if (exchange === undefined || relay === undefined) return finish();
       exchange.abort();
       relay.onError('IAM_REQUEST_CLIENT_ABORTED');
     };
+
+    // Step 7 (run after step 6): forward, streaming the body both ways.
+    const forward = (): void => {
+      relay = new ResponseRelay({
+        res,
+        requestId,
+        requestIdHeader,
+        isHead: method === 'HEAD',
+        isAborted: () => isAborted,
+        isRequestBodyComplete: () => pump === undefined || pump.isComplete,
+        finish,
+      });
+      const body: BodyFraming = chunked ? { kind: 'chunked' }
+        : contentLength > 0 ? { kind: 'length', length: contentLength } : { kind: 'none' };
+      const upstreamTarget = target.value.query === ''
+        ? match.upstreamPath : `${match.upstreamPath}?${target.value.query}`;
+      exchange = service.upstream.request({
+        method,
+        target: upstreamTarget,
+        headers: buildUpstreamHeaders({
+          headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
+        }, trusted),
+        body,
+      }, relay);
+      relay.bind(exchange);
+      pump?.bind(exchange);
+    };
+    if (service.access === 'public' || authenticator === undefined) return forward();
+
+    // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
+    // and everything written after it is corked (writeErrorResponse, the relay).
+    const outcome = authenticator.authenticate(headerValue(headers, 'authorization'));
+    if (!(outcome instanceof Promise)) return outcome.ok ? forward() : refuse(outcome.code);
+    outcome.then((result) => {
+      if (isFinished || isAborted) return;
+      if (result.ok) forward();
+      else refuse(result.code);
+    }, () => refuse('IAM_SERVER_INTERNAL'));
   };
 }

@@ -1,0 +1,139 @@
+/**
+ * Turns an `Authorization` header into a principal, or a code.
+ *
+ * Steps, in order (the first failing one decides the code):
+ * 1. extract the bearer token (RFC 6750 section 2.1);
+ * 2. inspect its shape and size before any crypto (token-shape.ts);
+ * 3. pick the issuer configuration by the unverified `iss`;
+ * 4. verified-token cache, keyed by the whole token and the issuer's key-set version; on a miss
+ *    the pool verifies the signature (concurrent requests with the same token share one
+ *    verification), and an unknown `kid` triggers at most one rate-limited key refetch;
+ * 5. claim checks (iss, aud, exp, nbf, iat, typ, required claims) on every request, hit or miss.
+ *
+ * A cache hit answers synchronously; only a miss returns a promise. Never throws for bad input.
+ */
+import type { ErrorCode } from '../errors/index.js';
+import { checkClaims, type ClaimRules } from './claims-check.js';
+import type { JwksSource } from './jwks-source.js';
+import { principalFromClaims, type Principal } from './principal.js';
+import type { VerifiedTokenCache } from './token-cache.js';
+import { inspectToken, type TokenHeader, type TokenLimits } from './token-shape.js';
+import type { VerifierPool, VerifyResult } from './verifier-pool.js';
+
+/** One configured issuer as the authenticator uses it. */
+export interface IssuerRuntime {
+  readonly rules: ClaimRules;
+  readonly algorithms: readonly string[];
+  readonly source: JwksSource;
+}
+
+/** The outcome: a principal (with whether the cache answered), or the code that refused. */
+export type AuthnResult =
+  | { readonly ok: true; readonly principal: Principal; readonly isCacheHit: boolean }
+  | { readonly ok: false; readonly code: ErrorCode };
+
+/** Dependencies of an Authenticator; `nowSec` is injectable for tests with a frozen clock. */
+export interface AuthenticatorOptions {
+  readonly issuers: ReadonlyMap<string, IssuerRuntime>;
+  readonly pool: VerifierPool;
+  readonly cache: VerifiedTokenCache;
+  readonly limits: TokenLimits;
+  readonly nowSec?: () => number;
+}
+
+// RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const kBearer = /^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$/;
+const kRequired: AuthnResult = Object.freeze({ ok: false, code: 'IAM_AUTHN_REQUIRED' });
+
+/** Authenticates bearer JWTs against the configured issuers. One per proxy. */
+export class Authenticator {
+  readonly #opts: AuthenticatorOptions;
+  readonly #nowSec: () => number;
+  readonly #inFlight = new Map<string, Promise<VerifyResult>>();
+
+  constructor(opts: AuthenticatorOptions) {
+    this.#opts = opts;
+    this.#nowSec = opts.nowSec ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /**
+   * `authorization` is the raw header value (undefined when absent). Returns a result at once
+   * for refusals and cache hits, a promise otherwise.
+   */
+  authenticate(authorization: string | undefined): AuthnResult | Promise<AuthnResult> {
+    // Step 1: the bearer token; other schemes are no credential for this proxy.
+    if (authorization === undefined) return kRequired;
+    const match = kBearer.exec(authorization);
+    if (match === null) {
+      return /^bearer\b/i.test(authorization) ? fail('IAM_AUTHN_TOKEN_MALFORMED') : kRequired;
+    }
+    const token = match[1] as string;
+
+    // Step 2: shape and size before any crypto.
+    const shape = inspectToken(token, this.#opts.limits);
+    if (!shape.ok) return fail(shape.code);
+
+    // Step 3: the issuer, chosen by the unverified iss.
+    const issuerName = shape.issuer;
+    const issuer = issuerName === undefined ? undefined : this.#opts.issuers.get(issuerName);
+    if (issuer === undefined || issuerName === undefined) return fail('IAM_AUTHN_ISSUER_UNKNOWN');
+    const keySet = issuer.source.current();
+    if (keySet === undefined) return fail('IAM_AUTHN_KEYS_UNAVAILABLE');
+
+    // Step 4: the cache, else the pool.
+    const now = this.#nowSec();
+    const cached = this.#opts.cache.get(token, keySet.version, now);
+    if (cached !== undefined) {
+      return this.#accept(issuerName, issuer, shape.header, cached.claims, cached.kid, true, now);
+    }
+    return this.#verify(token, issuerName, issuer, shape.header).then((result) => {
+      if (!result.ok) return fail(result.code);
+      const at = this.#nowSec();
+      const version = issuer.source.current()?.version ?? keySet.version;
+      const accepted = this.#accept(issuerName, issuer, shape.header, result.claims, result.kid,
+        false, at);
+      if (accepted.ok) {
+        this.#opts.cache.set(token, issuerName, version, result.kid, result.claims, at);
+      }
+      return accepted;
+    }, () => fail('IAM_AUTHN_VERIFIER_FAILED'));
+  }
+
+  /** Signature check, shared by concurrent requests with the same token. */
+  #verify(token: string, issuerName: string, issuer: IssuerRuntime, header: TokenHeader):
+    Promise<VerifyResult> {
+    let pending = this.#inFlight.get(token);
+    if (pending === undefined) {
+      pending = this.#verifyOnce(token, issuerName, issuer, header).finally(() => {
+        this.#inFlight.delete(token);
+      });
+      this.#inFlight.set(token, pending);
+    }
+    return pending;
+  }
+
+  async #verifyOnce(token: string, issuerName: string, issuer: IssuerRuntime,
+    header: TokenHeader): Promise<VerifyResult> {
+    const first = await this.#opts.pool.verify(token, issuerName, issuer.algorithms);
+    if (first.ok || first.code !== 'IAM_AUTHN_KEY_UNKNOWN' || header.kid === undefined) {
+      return first;
+    }
+    // An unknown kid may be a fresh rotation: one rate-limited refetch, then one more try.
+    const isKnownNow = await issuer.source.refreshForUnknownKid(header.kid);
+    if (!isKnownNow) return first;
+    return this.#opts.pool.verify(token, issuerName, issuer.algorithms);
+  }
+
+  #accept(issuerName: string, issuer: IssuerRuntime, header: TokenHeader,
+    claims: Record<string, unknown>, kid: string | undefined, isCacheHit: boolean,
+    nowSec: number): AuthnResult {
+    // Step 5: claims, on every request.
+    const checked = checkClaims(claims, issuer.rules, header, nowSec);
+    if (!checked.ok) return fail(checked.code);
+    return { ok: true, principal: principalFromClaims(issuerName, claims, kid), isCacheHit };
+  }
+}
+
+function fail(code: ErrorCode): AuthnResult {
+  return { ok: false, code };
+}

@@ -1,0 +1,97 @@
+/**
+ * Builds the authentication stage from the `authn` configuration: one key source per issuer,
+ * the verifier pool, the verified-token cache, and the Authenticator that ties them together.
+ *
+ * Key-set changes flow one way: a source's new version goes to the pool (workers fetch it on
+ * first need) and flushes that issuer's cache entries.
+ */
+import type { AuthnConfig } from '../config/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { Authenticator, type IssuerRuntime } from './authenticator.js';
+import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
+import { VerifiedTokenCache } from './token-cache.js';
+import { VerifierPool } from './verifier-pool.js';
+
+/** The running authentication stage. */
+export interface AuthnStage {
+  /** Undefined when no issuer is configured: protected routes then answer 401. */
+  readonly authenticator: Authenticator | undefined;
+  /** Per-issuer key-source health, for readiness and the admin API. */
+  status(): Record<string, JwksSourceStatus>;
+  /** Stops key refreshes and the worker threads. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Loads every issuer's keys (rejects with IAM_AUTHN_KEYS_UNAVAILABLE, naming the issuer, if one
+ * cannot be loaded: an issuer without keys would refuse every token, so the proxy refuses to
+ * start instead) and starts the pool. With no issuers, starts nothing.
+ */
+export async function startAuthnStage(config: AuthnConfig, logger: Logger): Promise<AuthnStage> {
+  if (config.issuers.length === 0) {
+    return { authenticator: undefined, status: () => ({}), stop: async () => {} };
+  }
+
+  // Step 1: the pool and the cache.
+  const pool = new VerifierPool(config.pool);
+  const cache = new VerifiedTokenCache(config.cache.maxEntries, config.cache.maxBytes);
+
+  // Step 2: one key source per issuer; every new key-set version reaches the pool and the cache.
+  const sources = new Map<string, JwksSource>();
+  const issuers = new Map<string, IssuerRuntime>();
+  for (const issuer of config.issuers) {
+    const location = issuer.jwksFile !== undefined ? { jwksFile: issuer.jwksFile }
+      : issuer.jwksUrl !== undefined ? { jwksUrl: issuer.jwksUrl }
+        : { discovery: issuer.issuer };
+    const source = new JwksSource({
+      issuer: issuer.issuer,
+      ...location,
+      minRefreshMs: issuer.refresh.minMs,
+      maxRefreshMs: issuer.refresh.maxMs,
+      minRefetchIntervalMs: issuer.refresh.unknownKidIntervalMs,
+      fetchTimeoutMs: issuer.refresh.fetchTimeoutMs,
+    });
+    source.onChange((keySet) => {
+      pool.setKeySet(keySet);
+      cache.flushIssuer(keySet.issuer);
+      logger.info('issuer keys loaded', { issuer: keySet.issuer, version: keySet.version,
+        kids: keySet.keys.map((k) => k.kid) });
+    });
+    sources.set(issuer.issuer, source);
+    issuers.set(issuer.issuer, {
+      source,
+      algorithms: issuer.algorithms,
+      rules: {
+        issuer: issuer.issuer,
+        audiences: issuer.audiences,
+        requiredClaims: issuer.requiredClaims,
+        clockSkewSec: issuer.clockSkewSec,
+        requireExp: issuer.requireExp,
+        ...(issuer.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: issuer.maxTokenAgeSec }),
+        ...(issuer.typ === undefined ? {} : { typ: issuer.typ }),
+      },
+    });
+  }
+
+  // Step 3: first load of every issuer's keys; any failure stops everything started so far.
+  const stop = async (): Promise<void> => {
+    for (const source of sources.values()) source.stop();
+    await pool.close();
+  };
+  try {
+    await Promise.all([...sources.values()].map((s) => s.start()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const authenticator = new Authenticator({
+    issuers,
+    pool,
+    cache,
+    limits: { maxTokenBytes: config.maxTokenBytes, maxHeaderBytes: config.maxTokenHeaderBytes },
+  });
+  const status = (): Record<string, JwksSourceStatus> =>
+    Object.fromEntries([...sources].map(([name, source]) => [name, source.status()]));
+  return { authenticator, status, stop };
+}

@@ -1,0 +1,95 @@
+/**
+ * The verified-token cache: keeps signature checks off the pool for repeat tokens.
+ *
+ * Rules (threats.md, "Unsafe caching of auth results"):
+ * - keyed by the whole token, so a tampered token never shares an entry with the original;
+ * - an entry records the issuer's key-set version; a different current version is a miss, and
+ *   `flushIssuer` drops every entry of an issuer whose keys rotated;
+ * - an entry lives no longer than the token's `exp` (and at most `kMaxTtlSec`);
+ * - it stores the verification result only: claim checks (exp, nbf, aud, ...) run on every
+ *   request, hit or miss;
+ * - bounded in entries and in bytes; the oldest entries go first.
+ */
+
+/** A verified token: what the worker returned, plus where and until when it is valid. */
+export interface CachedVerification {
+  readonly issuer: string;
+  readonly version: number;
+  readonly kid: string | undefined;
+  readonly claims: Record<string, unknown>;
+  /** Epoch seconds after which the entry is dropped. */
+  readonly expiresAtSec: number;
+}
+
+/** Entries without `exp` (when an issuer allows that) are kept this long at most. */
+const kMaxTtlSec = 300;
+/** Rough per-entry overhead beyond the token text, for the byte bound. */
+const kEntryOverheadBytes = 256;
+
+interface Slot {
+  readonly value: CachedVerification;
+  readonly bytes: number;
+}
+
+/** Bounded map from token to its verification. Main thread only. */
+export class VerifiedTokenCache {
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  readonly #slots = new Map<string, Slot>();
+  #bytes = 0;
+
+  /** `maxEntries` 0 disables the cache (every lookup misses, nothing is stored). */
+  constructor(maxEntries: number, maxBytes: number) {
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** The entry for `token` if it is still valid for `version` at `nowSec`. */
+  get(token: string, version: number, nowSec: number): CachedVerification | undefined {
+    const slot = this.#slots.get(token);
+    if (slot === undefined) return undefined;
+    if (slot.value.version !== version || slot.value.expiresAtSec <= nowSec) {
+      this.#remove(token, slot);
+      return undefined;
+    }
+    return slot.value;
+  }
+
+  /** Stores a fresh verification; `claims.exp` (if numeric) bounds its life. */
+  set(token: string, issuer: string, version: number, kid: string | undefined,
+    claims: Record<string, unknown>, nowSec: number): void {
+    if (this.#maxEntries === 0) return;
+    const exp = typeof claims.exp === 'number' ? claims.exp : Infinity;
+    const expiresAtSec = Math.min(exp, nowSec + kMaxTtlSec);
+    if (expiresAtSec <= nowSec) return;
+    const bytes = token.length + kEntryOverheadBytes;
+    if (bytes > this.#maxBytes) return;
+
+    const previous = this.#slots.get(token);
+    if (previous !== undefined) this.#remove(token, previous);
+    while (this.#slots.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
+      const oldest = this.#slots.entries().next().value as [string, Slot] | undefined;
+      if (oldest === undefined) break;
+      this.#remove(oldest[0], oldest[1]);
+    }
+    this.#slots.set(token, { value: { issuer, version, kid, claims, expiresAtSec }, bytes });
+    this.#bytes += bytes;
+  }
+
+  /** Drops every entry of `issuer` (its keys rotated). */
+  flushIssuer(issuer: string): void {
+    for (const [token, slot] of this.#slots) {
+      if (slot.value.issuer === issuer) this.#remove(token, slot);
+    }
+  }
+
+  #remove(token: string, slot: Slot): void {
+    this.#slots.delete(token);
+    this.#bytes -= slot.bytes;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * A real OpenID provider (`oidc-provider`, panva, v9) on 127.0.0.1 for tests that need genuine
+ * JWT access tokens: the client_credentials grant with a resource indicator (RFC 8707), signing
+ * keys generated in-process, and key rotation. The package ships no type declarations, so it is
+ * imported through a variable specifier and described by the few members used here.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type JWK, exportJWK, generateKeyPair } from 'jose';
+
+const kProviderModule = 'oidc-provider';
+const kAudience = 'https://api.portcullis.test';
+const kScopes = 'read write';
+const kTokenPath = '/token';
+const kJwksPath = '/jwks';
+/** Test-only credentials of the two confidential clients; they guard nothing real. */
+const kClientSecrets: Readonly<Record<string, string>> = {
+  'svc-a': 'svc-a-test-secret-3f9c1d7e',
+  'svc-b': 'svc-b-test-secret-8a2b6e04',
+};
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type Alg = 'RS256' | 'ES256' | 'EdDSA';
+
+interface ProviderModule {
+  default: new (issuer: string, config: Record<string, unknown>) => { callback(): Handler };
+  errors: { InvalidTarget: new (detail?: string) => Error };
+}
+
+/** A running provider. Tokens and keys live only as long as the process. */
+export interface TestIdp {
+  /** `http://127.0.0.1:<port>`, no trailing slash; also the `iss` claim of every token. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+  /** The resource indicator every token is issued for; also its `aud` claim. */
+  readonly audience: string;
+  /**
+   * A JWT access token from the client_credentials grant for `clientId` (default 'svc-a',
+   * also 'svc-b'), authenticated with client_secret_basic, sending `resource=<audience>` and
+   * `scope` (default 'read write'). Rejects with an Error naming the HTTP status and the OAuth
+   * `error` code when the provider refuses, or when the answer is not a three-segment JWT.
+   */
+  clientCredentialsToken(opts?: { scope?: string; clientId?: string }): Promise<string>;
+  /**
+   * Key rotation: a new RSA key with a new kid becomes the only signing key. The provider is
+   * rebuilt behind the same listener (same port, same issuer), because oidc-provider reads its
+   * JWKS once at construction; provider state other than keys (none matters for JWTs) is lost.
+   */
+  rotateKeys(): Promise<void>;
+  /** Closes the listener and every open connection; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Options for `startTestIdp`. */
+export interface TestIdpOptions {
+  /** Signing algorithm of the first key (default RS256); keys from `rotateKeys` are RS256. */
+  alg?: Alg;
+  /** Access token lifetime in seconds (default 300). */
+  accessTokenTtlSec?: number;
+}
+
+/** Starts the provider on an ephemeral port of 127.0.0.1; `stop()` it when done. */
+export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> {
+  const module = (await import(kProviderModule)) as ProviderModule;
+  const idp = new OidcTestIdp(module, opts.accessTokenTtlSec ?? 300);
+  await idp.listen();
+  try {
+    await idp.installKey(opts.alg ?? 'RS256');
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
+  return idp;
+}
+
+/** An in-memory storage adapter; supplying one keeps the provider from warning about its own. */
+class MapAdapter {
+  static readonly #rows = new Map<string, Record<string, unknown>>();
+  readonly #name: string;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  #key(id: string): string {
+    return `${this.#name}:${id}`;
+  }
+
+  async upsert(id: string, payload: Record<string, unknown>): Promise<void> {
+    MapAdapter.#rows.set(this.#key(id), payload);
+  }
+
+  async find(id: string): Promise<Record<string, unknown> | undefined> {
+    return MapAdapter.#rows.get(this.#key(id));
+  }
+
+  async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+    for (const row of MapAdapter.#rows.values()) if (row['uid'] === uid) return row;
+    return undefined;
+  }
+
+  async findByUserCode(code: string): Promise<Record<string, unknown> | undefined> {
+    for (const row of MapAdapter.#rows.values()) if (row['userCode'] === code) return row;
+    return undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const row = MapAdapter.#rows.get(this.#key(id));
+    if (row !== undefined) row['consumed'] = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    MapAdapter.#rows.delete(this.#key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    for (const [key, row] of MapAdapter.#rows) {
+      if (row['grantId'] === grantId) MapAdapter.#rows.delete(key);
+    }
+  }
+}
+
+class OidcTestIdp implements TestIdp {
+  readonly audience = kAudience;
+  readonly #module: ProviderModule;
+  readonly #ttlSec: number;
+  readonly #server: Server;
+  #handler: Handler | undefined;
+  #issuer = '';
+  #stopped: Promise<void> | undefined;
+
+  constructor(module: ProviderModule, ttlSec: number) {
+    this.#module = module;
+    this.#ttlSec = ttlSec;
+    // The handler is looked up per request so rotateKeys can swap providers under one listener.
+    this.#server = createServer((req, res) => {
+      if (this.#handler !== undefined) return this.#handler(req, res);
+      res.writeHead(503).end();
+    });
+  }
+
+  get issuer(): string {
+    return this.#issuer;
+  }
+
+  get jwksUri(): string {
+    return `${this.#issuer}${kJwksPath}`;
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#issuer = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async installKey(alg: Alg): Promise<void> {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk: JWK = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
+    this.#handler = new this.#module.default(this.#issuer, this.#config(jwk)).callback();
+  }
+
+  async clientCredentialsToken(opts: { scope?: string; clientId?: string } = {}): Promise<string> {
+    const clientId = opts.clientId ?? 'svc-a';
+    const secret = kClientSecrets[clientId];
+    if (secret === undefined) throw new Error(`unknown test client ${clientId}`);
+
+    // RFC 6749 section 2.3.1: form-encode id and secret before joining them for Basic.
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
+    const body = new URLSearchParams({ grant_type: 'client_credentials', resource: kAudience });
+    body.set('scope', opts.scope ?? kScopes);
+    const res = await fetch(`${this.#issuer}${kTokenPath}`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic.toString('base64')}` },
+      body,
+    });
+
+    const json = (await res.json()) as { access_token?: unknown; error?: unknown };
+    if (res.status !== 200) {
+      throw new Error(`token endpoint answered ${res.status} ${String(json.error)}`);
+    }
+    const token = json.access_token;
+    if (typeof token !== 'string' || token.split('.').length !== 3) {
+      throw new Error('token endpoint answered 200 without a JWT access token');
+    }
+    return token;
+  }
+
+  async rotateKeys(): Promise<void> {
+    await this.installKey('RS256');
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped ??= new Promise<void>((resolve) => {
+      this.#handler = undefined;
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+    return this.#stopped;
+  }
+
+  #config(jwk: JWK): Record<string, unknown> {
+    const alg = jwk.alg;
+    const { InvalidTarget } = this.#module.errors;
+    return {
+      adapter: MapAdapter,
+      jwks: { keys: [jwk] },
+      routes: { token: kTokenPath, jwks: kJwksPath },
+      cookies: { keys: [randomUUID()] },
+      scopes: kScopes.split(' '),
+      clients: Object.entries(kClientSecrets).map(([clientId, clientSecret]) => ({
+        client_id: clientId,
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        // The RS256 default would make the client invalid when the only key is ES256 or EdDSA.
+        id_token_signed_response_alg: alg,
+        scope: kScopes,
+      })),
+      ttl: { ClientCredentials: this.#ttlSec },
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        resourceIndicators: {
+          enabled: true,
+          getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+            if (resource !== kAudience) throw new InvalidTarget();
+            return {
+              scope: kScopes,
+              audience: kAudience,
+              accessTokenTTL: this.#ttlSec,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg } },
+            };
+          },
+        },
+      },
+    };
+  }
+}
