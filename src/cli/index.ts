@@ -5,14 +5,16 @@
  * 2 a usage error or an invalid configuration.
  */
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import {
-  type Config, describeConfig, embeddedDefaultConfig, formatDiagnostic, loadConfigFile,
-  ConfigLoadError,
+  type Config, describeConfig, embeddedDefaultInput, formatDiagnostic, kEmbeddedDefaultLabel,
+  loadConfigFile, loadConfigText, ConfigLoadError,
 } from '../config/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { startPortcullis } from '../main.js';
 import { Logger } from '../telemetry/index.js';
 import { kUsage, parseArgs, UsageError, type Command } from './args.js';
+import { createDemoIssuer, type DemoIssuer } from './demo-issuer.js';
 
 const kRequire = createRequire(import.meta.url);
 
@@ -33,17 +35,36 @@ async function loadOrExplain(path: string): Promise<Config | number> {
   }
 }
 
-function demoHints(config: Config, proxyPort: number, adminPort: number): string {
+/**
+ * The embedded demo: the default routes plus a token issuer whose key is made now, so that the
+ * protected route can be seen both refusing and accepting. Loaded through the same schema as a
+ * file (YAML accepts JSON text).
+ */
+async function demoConfig(cmd: Extract<Command, { kind: 'serve' }>, issuer: DemoIssuer):
+  Promise<Config> {
+  const input = embeddedDefaultInput({ proxyPort: cmd.proxyPort, adminPort: cmd.adminPort });
+  const withIssuer = { ...input, authn: { issuers: [{
+    issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: [issuer.audience],
+    algorithms: ['ES256'], typ: 'at+jwt',
+  }] } };
+  return loadConfigText(JSON.stringify(withIssuer), kEmbeddedDefaultLabel, tmpdir());
+}
+
+function demoHints(config: Config, proxyPort: number, adminPort: number, token: string): string {
   const base = `http://127.0.0.1:${proxyPort}`;
   return [
     '',
     `Portcullis demo: proxy ${base}, admin http://127.0.0.1:${adminPort}, demo upstream on ` +
-      `127.0.0.1:${config.demo.port}. Try:`,
+      `127.0.0.1:${config.demo.port}. A token from the demo issuer (valid 1 h):`,
+    `  export PORTCULLIS_DEMO_TOKEN=${token}`,
+    'Try:',
     `  curl -i ${base}/public/hello            # forwarded; the upstream echoes what it got`,
     `  curl -i --path-as-is ${base}/public/a/%2e%2e/b   # normalised to /public/b before routing`,
     `  curl -i ${base}/public/a%2Fb            # 400: encoded slash is refused`,
     `  curl -i -H 'X-User: admin' ${base}/public/x   # the spoofed identity header is removed`,
     `  curl -i ${base}/private/data            # 401: protected route, no credential`,
+    `  curl -i -H "Authorization: Bearer $PORTCULLIS_DEMO_TOKEN" ${base}/private/data   # 200`,
+    `  curl -i -H 'Authorization: Bearer not.a.token' ${base}/private/data   # 401 malformed`,
     `  curl -i ${base}/elsewhere               # 404: no service registered`,
     `  curl -i http://127.0.0.1:${adminPort}/readyz`,
     '',
@@ -53,8 +74,12 @@ function demoHints(config: Config, proxyPort: number, adminPort: number): string
 async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> {
   // Step 1: the configuration, from a file or the embedded demo, plus command-line overrides.
   let config: Config;
+  let demoIssuer: DemoIssuer | undefined;
   if (cmd.configPath === undefined) {
-    config = embeddedDefaultConfig({ proxyPort: cmd.proxyPort, adminPort: cmd.adminPort });
+    demoIssuer = await createDemoIssuer();
+    const issuer = demoIssuer;
+    process.once('exit', () => issuer.dispose());
+    config = await demoConfig(cmd, demoIssuer);
   } else {
     const loaded = await loadOrExplain(cmd.configPath);
     if (typeof loaded === 'number') return loaded;
@@ -90,8 +115,9 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     services: config.services.map((s) => s.name),
     version: version(),
   });
-  if (cmd.configPath === undefined) {
-    process.stderr.write(demoHints(config, running.proxy.port, running.admin.port));
+  if (demoIssuer !== undefined) {
+    const token = await demoIssuer.mint('demo-user', 'read');
+    process.stderr.write(demoHints(config, running.proxy.port, running.admin.port, token));
   }
 
   // Step 4: run until SIGTERM or SIGINT, then drain; a second signal stops at once.

@@ -39,7 +39,7 @@ export function embeddedDefaultInput(overrides: EmbeddedDefaultOverrides = {}): 
         upstream: demoUpstream,
       },
       {
-        // Answers 401 (IAM_AUTHN_REQUIRED): the demo configures no token issuer.
+        // Needs a bearer token: `portcullis serve` adds a demo issuer and prints a token for it.
         name: 'demo-private',
         hosts: ['*'],
         pathPrefix: '/private',

@@ -13,7 +13,7 @@ export {
 } from './diagnostics.js';
 export { loadConfigFile, loadConfigText } from './load.js';
 export {
-  type EmbeddedDefaultOverrides, embeddedDefaultConfig, kEmbeddedDefaultLabel,
+  type EmbeddedDefaultOverrides, embeddedDefaultConfig, embeddedDefaultInput, kEmbeddedDefaultLabel,
 } from './defaults.js';
 export { describeConfig } from './describe.js';
 export { SecretValue } from './secret-value.js';

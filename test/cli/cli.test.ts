@@ -138,13 +138,17 @@ ${kValid}`));
     assert.equal(await proxy.stop('SIGINT'), 0);
   });
 
-  test('the embedded default serves the demo: public forwarded, private 401, rest 404', async () => {
+  test('the embedded default serves the demo: public forwarded, private needs the printed token, rest 404', async () => {
     const demo = await startDemoProcess();
     try {
       const pub = await getJSON(demo.port, '/public/hello');
       assert.equal(pub.status, 200);
       assert.equal((pub.json as { path: string }).path, '/public/hello');
       assert.equal((await getJSON(demo.port, '/private/data')).status, 401);
+      const token = await demo.token;
+      const priv = await getJSON(demo.port, '/private/data', `Bearer ${token}`);
+      assert.equal(priv.status, 200, 'the token the demo printed opens the protected route');
+      assert.equal((await getJSON(demo.port, '/private/data', `Bearer ${token}x`)).status, 401);
       assert.equal((await getJSON(demo.port, '/')).status, 404);
       assert.equal((await getJSON(demo.adminPort, '/readyz')).status, 200);
     } finally {
@@ -153,12 +157,25 @@ ${kValid}`));
   });
 });
 
-async function startDemoProcess(): Promise<Awaited<ReturnType<typeof startProxyProcess>>> {
+async function startDemoProcess():
+  Promise<Awaited<ReturnType<typeof startProxyProcess>> & { token: Promise<string> }> {
   // `serve` without --config, on free proxy/admin ports (the demo upstream keeps 8081).
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [kBin, 'serve', '--port', '0', '--admin-port', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const token = new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('the demo printed no token')), 10_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /PORTCULLIS_DEMO_TOKEN=(\S+)/.exec(text);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('demo did not start')), 10_000);
@@ -173,7 +190,7 @@ async function startDemoProcess(): Promise<Awaited<ReturnType<typeof startProxyP
   });
   const rec = JSON.parse(line) as { proxy: string; admin: string };
   return {
-    child, stdout: [line], port: Number(rec.proxy.split(':').pop()),
+    child, stdout: [line], token, port: Number(rec.proxy.split(':').pop()),
     adminPort: Number(rec.admin.split(':').pop()), rssBytes: () => 0,
     stop: (signal = 'SIGTERM') => {
       child.kill(signal);
@@ -182,9 +199,11 @@ async function startDemoProcess(): Promise<Awaited<ReturnType<typeof startProxyP
   };
 }
 
-function getJSON(port: number, path: string): Promise<{ status: number; json: unknown }> {
+function getJSON(port: number, path: string, authorization?: string):
+  Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const headers = authorization === undefined ? {} : { authorization };
+    http.get({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
