@@ -5,10 +5,11 @@
  * 1. extract the bearer token (RFC 6750 section 2.1);
  * 2. inspect its shape and size before any crypto (token-shape.ts);
  * 3. pick the issuer configuration by the unverified `iss`;
- * 4. verified-token cache, keyed by the whole token and the issuer's key-set version; on a miss
- *    the pool verifies the signature (concurrent requests with the same token share one
+ * 4. the pool verifies the signature (concurrent requests with the same token share one
  *    verification), and an unknown `kid` triggers at most one rate-limited key refetch;
  * 5. claim checks (iss, aud, exp, nbf, iat, typ, required claims) on every request, hit or miss.
+ * Between 1 and 2, the verified-token cache (keyed by the whole token, bound to the issuer's
+ * key-set version) lets a token seen before skip steps 2-4.
  *
  * A cache hit answers synchronously; only a miss returns a promise. Never throws for bad input.
  */
@@ -32,11 +33,17 @@ export type AuthnResult =
   | { readonly ok: true; readonly principal: Principal; readonly isCacheHit: boolean }
   | { readonly ok: false; readonly code: ErrorCode };
 
+/** What a cache entry keeps besides the verification: derived once per token. */
+export interface CachedDerivation {
+  readonly header: TokenHeader;
+  readonly principal: Principal;
+}
+
 /** Dependencies of an Authenticator; `nowSec` is injectable for tests with a frozen clock. */
 export interface AuthenticatorOptions {
   readonly issuers: ReadonlyMap<string, IssuerRuntime>;
   readonly pool: VerifierPool;
-  readonly cache: VerifiedTokenCache;
+  readonly cache: VerifiedTokenCache<CachedDerivation>;
   readonly limits: TokenLimits;
   readonly nowSec?: () => number;
 }
@@ -68,6 +75,19 @@ export class Authenticator {
       return /^bearer\b/i.test(authorization) ? fail('IAM_AUTHN_TOKEN_MALFORMED') : kRequired;
     }
     const token = match[1] as string;
+    const now = this.#nowSec();
+
+    // Step 2 (fast path): a token verified before under the issuer's current keys skips shape
+    // and signature work; its claims are still checked below, on every request.
+    const cached = this.#opts.cache.peek(token, now);
+    if (cached !== undefined) {
+      const known = this.#opts.issuers.get(cached.issuer);
+      if (known !== undefined && known.source.current()?.version === cached.version) {
+        const checked = checkClaims(cached.claims, known.rules, cached.extra.header, now);
+        if (!checked.ok) return fail(checked.code);
+        return { ok: true, principal: cached.extra.principal, isCacheHit: true };
+      }
+    }
 
     // Step 2: shape and size before any crypto.
     const shape = inspectToken(token, this.#opts.limits);
@@ -80,20 +100,16 @@ export class Authenticator {
     const keySet = issuer.source.current();
     if (keySet === undefined) return fail('IAM_AUTHN_KEYS_UNAVAILABLE');
 
-    // Step 4: the cache, else the pool.
-    const now = this.#nowSec();
-    const cached = this.#opts.cache.get(token, keySet.version, now);
-    if (cached !== undefined) {
-      return this.#accept(issuerName, issuer, shape.header, cached.claims, cached.kid, true, now);
-    }
+    // Step 4: the pool (shared by concurrent requests with this token), then the cache.
     return this.#verify(token, issuerName, issuer, shape.header).then((result) => {
       if (!result.ok) return fail(result.code);
       const at = this.#nowSec();
       const version = issuer.source.current()?.version ?? keySet.version;
       const accepted = this.#accept(issuerName, issuer, shape.header, result.claims, result.kid,
-        false, at);
+        at);
       if (accepted.ok) {
-        this.#opts.cache.set(token, issuerName, version, result.kid, result.claims, at);
+        this.#opts.cache.set(token, issuerName, version, result.kid, result.claims,
+          { header: shape.header, principal: accepted.principal }, at);
       }
       return accepted;
     }, () => fail('IAM_AUTHN_VERIFIER_FAILED'));
@@ -125,12 +141,13 @@ export class Authenticator {
   }
 
   #accept(issuerName: string, issuer: IssuerRuntime, header: TokenHeader,
-    claims: Record<string, unknown>, kid: string | undefined, isCacheHit: boolean,
-    nowSec: number): AuthnResult {
+    claims: Record<string, unknown>, kid: string | undefined, nowSec: number):
+    { readonly ok: true; readonly principal: Principal; readonly isCacheHit: false }
+    | { readonly ok: false; readonly code: ErrorCode } {
     // Step 5: claims, on every request.
     const checked = checkClaims(claims, issuer.rules, header, nowSec);
-    if (!checked.ok) return fail(checked.code);
-    return { ok: true, principal: principalFromClaims(issuerName, claims, kid), isCacheHit };
+    if (!checked.ok) return { ok: false, code: checked.code };
+    return { ok: true, principal: principalFromClaims(issuerName, claims, kid), isCacheHit: false };
   }
 }
 

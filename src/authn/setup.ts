@@ -7,7 +7,7 @@
  */
 import type { AuthnConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { Authenticator, type IssuerRuntime } from './authenticator.js';
+import { Authenticator, type CachedDerivation, type IssuerRuntime } from './authenticator.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { VerifierPool } from './verifier-pool.js';
@@ -34,7 +34,8 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
 
   // Step 1: the pool and the cache.
   const pool = new VerifierPool(config.pool);
-  const cache = new VerifiedTokenCache(config.cache.maxEntries, config.cache.maxBytes);
+  const cache = new VerifiedTokenCache<CachedDerivation>(config.cache.maxEntries,
+    config.cache.maxBytes);
 
   // Step 2: one key source per issuer; every new key-set version reaches the pool and the cache.
   const sources = new Map<string, JwksSource>();

@@ -6,17 +6,22 @@
  * - an entry records the issuer's key-set version; a different current version is a miss, and
  *   `flushIssuer` drops every entry of an issuer whose keys rotated;
  * - an entry lives no longer than the token's `exp` (and at most `kMaxTtlSec`);
- * - it stores the verification result only: claim checks (exp, nbf, aud, ...) run on every
- *   request, hit or miss;
+ * - claim checks (exp, nbf, aud, ...) run on every request, hit or miss: the entry only saves
+ *   the shape check, the signature check and building the principal;
  * - bounded in entries and in bytes; the oldest entries go first.
  */
 
-/** A verified token: what the worker returned, plus where and until when it is valid. */
-export interface CachedVerification {
+/**
+ * A verified token: what the worker returned, plus where and until when it is valid. `extra`
+ * carries what the caller derived once from the same token (its header, its principal), so a
+ * hit repeats none of that work.
+ */
+export interface CachedVerification<E = unknown> {
   readonly issuer: string;
   readonly version: number;
   readonly kid: string | undefined;
   readonly claims: Record<string, unknown>;
+  readonly extra: E;
   /** Epoch seconds after which the entry is dropped. */
   readonly expiresAtSec: number;
 }
@@ -26,16 +31,16 @@ const kMaxTtlSec = 300;
 /** Rough per-entry overhead beyond the token text, for the byte bound. */
 const kEntryOverheadBytes = 256;
 
-interface Slot {
-  readonly value: CachedVerification;
+interface Slot<E> {
+  readonly value: CachedVerification<E>;
   readonly bytes: number;
 }
 
 /** Bounded map from token to its verification. Main thread only. */
-export class VerifiedTokenCache {
+export class VerifiedTokenCache<E = unknown> {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  readonly #slots = new Map<string, Slot>();
+  readonly #slots = new Map<string, Slot<E>>();
   #bytes = 0;
 
   /** `maxEntries` 0 disables the cache (every lookup misses, nothing is stored). */
@@ -49,11 +54,14 @@ export class VerifiedTokenCache {
     return this.#slots.size;
   }
 
-  /** The entry for `token` if it is still valid for `version` at `nowSec`. */
-  get(token: string, version: number, nowSec: number): CachedVerification | undefined {
+  /**
+   * The entry for `token`, whatever its version, if it has not expired at `nowSec`. The caller
+   * must compare `version` with the issuer's current key-set version: another version is a miss.
+   */
+  peek(token: string, nowSec: number): CachedVerification<E> | undefined {
     const slot = this.#slots.get(token);
     if (slot === undefined) return undefined;
-    if (slot.value.version !== version || slot.value.expiresAtSec <= nowSec) {
+    if (slot.value.expiresAtSec <= nowSec) {
       this.#remove(token, slot);
       return undefined;
     }
@@ -62,7 +70,7 @@ export class VerifiedTokenCache {
 
   /** Stores a fresh verification; `claims.exp` (if numeric) bounds its life. */
   set(token: string, issuer: string, version: number, kid: string | undefined,
-    claims: Record<string, unknown>, nowSec: number): void {
+    claims: Record<string, unknown>, extra: E, nowSec: number): void {
     if (this.#maxEntries === 0) return;
     const exp = typeof claims.exp === 'number' ? claims.exp : Infinity;
     const expiresAtSec = Math.min(exp, nowSec + kMaxTtlSec);
@@ -73,11 +81,11 @@ export class VerifiedTokenCache {
     const previous = this.#slots.get(token);
     if (previous !== undefined) this.#remove(token, previous);
     while (this.#slots.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
-      const oldest = this.#slots.entries().next().value as [string, Slot] | undefined;
+      const oldest = this.#slots.entries().next().value as [string, Slot<E>] | undefined;
       if (oldest === undefined) break;
       this.#remove(oldest[0], oldest[1]);
     }
-    this.#slots.set(token, { value: { issuer, version, kid, claims, expiresAtSec }, bytes });
+    this.#slots.set(token, { value: { issuer, version, kid, claims, extra, expiresAtSec }, bytes });
     this.#bytes += bytes;
   }
 
@@ -88,7 +96,7 @@ export class VerifiedTokenCache {
     }
   }
 
-  #remove(token: string, slot: Slot): void {
+  #remove(token: string, slot: Slot<E>): void {
     this.#slots.delete(token);
     this.#bytes -= slot.bytes;
   }

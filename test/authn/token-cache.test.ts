@@ -11,66 +11,68 @@ const kNow = 1_800_000_000;
 describe('authn/token-cache', () => {
   test('a stored verification is returned for the same token and key-set version', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('tok-a', 'iss', 3, 'k1', { exp: kNow + 60 }, kNow);
-    assert.equal(cache.get('tok-a', 3, kNow)?.kid, 'k1');
+    cache.set('tok-a', 'iss', 3, 'k1', { exp: kNow + 60 }, undefined, kNow);
+    assert.equal(cache.peek('tok-a', kNow)?.kid, 'k1');
   });
 
-  test('another key-set version is a miss and drops the entry (keys rotated)', () => {
+  test('an entry records the key-set version it was verified under', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('tok-a', 'iss', 3, 'k1', { exp: kNow + 60 }, kNow);
-    assert.equal(cache.get('tok-a', 4, kNow), undefined);
-    assert.equal(cache.size, 0);
+    cache.set('tok-a', 'iss', 3, 'k1', { exp: kNow + 60 }, undefined, kNow);
+    assert.equal(cache.peek('tok-a', kNow)?.version, 3);
   });
 
   test('an entry never outlives the token exp', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow + 5 }, kNow);
-    assert.notEqual(cache.get('tok-a', 1, kNow + 4), undefined);
-    assert.equal(cache.get('tok-a', 1, kNow + 5), undefined);
+    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow + 5 }, undefined, kNow);
+    assert.notEqual(cache.peek('tok-a', kNow + 4), undefined);
+    assert.equal(cache.peek('tok-a', kNow + 5), undefined);
   });
 
   test('a token without exp is kept five minutes at most', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('tok-a', 'iss', 1, undefined, {}, kNow);
-    assert.notEqual(cache.get('tok-a', 1, kNow + 299), undefined);
-    assert.equal(cache.get('tok-a', 1, kNow + 300), undefined);
+    cache.set('tok-a', 'iss', 1, undefined, {}, undefined, kNow);
+    assert.notEqual(cache.peek('tok-a', kNow + 299), undefined);
+    assert.equal(cache.peek('tok-a', kNow + 300), undefined);
   });
 
   test('an already expired token is not stored', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow }, kNow);
+    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow }, undefined, kNow);
     assert.equal(cache.size, 0);
   });
 
   test('the entry bound evicts the oldest entries first', () => {
     const cache = new VerifiedTokenCache(2, 1 << 20);
-    for (const t of ['t1', 't2', 't3']) cache.set(t, 'iss', 1, undefined, { exp: kNow + 60 }, kNow);
+    for (const t of ['t1', 't2', 't3']) {
+      cache.set(t, 'iss', 1, undefined, { exp: kNow + 60 }, undefined, kNow);
+    }
     assert.equal(cache.size, 2);
-    assert.equal(cache.get('t1', 1, kNow), undefined);
-    assert.notEqual(cache.get('t3', 1, kNow), undefined);
+    assert.equal(cache.peek('t1', kNow), undefined);
+    assert.notEqual(cache.peek('t3', kNow), undefined);
   });
 
   test('the byte bound holds whatever the entry count allows', () => {
     const cache = new VerifiedTokenCache(1000, 4096);
     for (let i = 0; i < 100; i++) {
-      cache.set(`${'x'.repeat(1000)}${i}`, 'iss', 1, undefined, { exp: kNow + 60 }, kNow);
+      cache.set(`${'x'.repeat(1000)}${i}`, 'iss', 1, undefined, { exp: kNow + 60 }, undefined,
+        kNow);
     }
     assert.ok(cache.size <= 3, `held ${cache.size} entries of ~1.3 KB in 4 KB`);
   });
 
   test('maxEntries 0 disables the cache', () => {
     const cache = new VerifiedTokenCache(0, 1 << 20);
-    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow + 60 }, kNow);
-    assert.equal(cache.get('tok-a', 1, kNow), undefined);
+    cache.set('tok-a', 'iss', 1, undefined, { exp: kNow + 60 }, undefined, kNow);
+    assert.equal(cache.peek('tok-a', kNow), undefined);
   });
 
   test('flushIssuer drops that issuer only', () => {
     const cache = new VerifiedTokenCache(10, 1 << 20);
-    cache.set('a', 'iss-1', 1, undefined, { exp: kNow + 60 }, kNow);
-    cache.set('b', 'iss-2', 1, undefined, { exp: kNow + 60 }, kNow);
+    cache.set('a', 'iss-1', 1, undefined, { exp: kNow + 60 }, undefined, kNow);
+    cache.set('b', 'iss-2', 1, undefined, { exp: kNow + 60 }, undefined, kNow);
     cache.flushIssuer('iss-1');
-    assert.equal(cache.get('a', 1, kNow), undefined);
-    assert.notEqual(cache.get('b', 1, kNow), undefined);
+    assert.equal(cache.peek('a', kNow), undefined);
+    assert.notEqual(cache.peek('b', kNow), undefined);
   });
 });
 
