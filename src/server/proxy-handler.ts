@@ -51,12 +51,18 @@ const kAuthnChallenge = ['www-authenticate', 'Bearer'];
 /** RFC 6750 section 3.1: a token was presented and refused. */
 const kInvalidTokenChallenge = ['www-authenticate', 'Bearer error="invalid_token"'];
 
-/** The first value of `name` in a flat header list (names lower-case). */
-function headerValue(headers: readonly string[], name: string): string | undefined {
+/**
+ * The value of `name` in a flat header list (names lower-case): undefined when absent, null when
+ * the header is repeated (two credentials are one too many: nothing guesses which one counts).
+ */
+function singleHeaderValue(headers: readonly string[], name: string): string | undefined | null {
+  let found: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) return headers[i + 1];
+    if (headers[i] !== name) continue;
+    if (found !== undefined) return null;
+    found = headers[i + 1];
   }
-  return undefined;
+  return found;
 }
 /**
  * Methods never forwarded: CONNECT would turn the proxy into a tunnel, and TRACE echoes the
@@ -195,7 +201,9 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
 
     // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
     // and everything written after it is corked (writeErrorResponse, the relay).
-    const outcome = authenticator.authenticate(headerValue(headers, 'authorization'));
+    const authorization = singleHeaderValue(headers, 'authorization');
+    if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
+    const outcome = authenticator.authenticate(authorization);
     if (!(outcome instanceof Promise)) return outcome.ok ? forward() : refuse(outcome.code);
     outcome.then((result) => {
       if (isFinished || isAborted) return;

@@ -129,6 +129,25 @@ describe('server/bearer-auth e2e', () => {
     });
   }
 
+  test('two Authorization headers are refused, even when both hold valid tokens', async () => {
+    const token = await idp.clientCredentialsToken();
+    const seen = upstream.requests.length;
+    const res = await rawRequest(proxy.port, `GET /api/two HTTP/1.1\r\nHost: a\r\n` +
+      `Authorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    await assertRefused(res, 'IAM_AUTHN_TOKEN_MALFORMED', seen);
+  });
+
+  test('a payload altered under a kept signature is refused while the original is cached', async () => {
+    const token = await idp.clientCredentialsToken();
+    assert.equal((await get('/api/original', `Bearer ${token}`)).status, 200, 'now cached');
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const altered = `${header}.${b64({ ...claims, scope: 'read write admin' })}.${signature}`;
+    const seen = upstream.requests.length;
+    await assertRefused(await get('/api/altered', `Bearer ${altered}`),
+      'IAM_AUTHN_SIGNATURE_INVALID', seen);
+  });
+
   test('a token for another audience is refused', async () => {
     const strict = await startTestProxy(config('https://other.audience.test'));
     try {
