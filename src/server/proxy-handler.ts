@@ -161,7 +161,9 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // The body pump must exist before anything asynchronous: uWS delivers body chunks only to
     // an onData attached inside this handler. Chunks wait in the pump until we forward.
     const pump = hasBody ? new RequestBodyPump(res, service.maxBodyBytes, () => {
-      if (exchange === undefined || relay === undefined) return refuse('IAM_REQUEST_BODY_TOO_LARGE');
+      if (exchange === undefined || relay === undefined) {
+        return refuse('IAM_REQUEST_BODY_TOO_LARGE');
+      }
       exchange.abort();
       relay.onError('IAM_REQUEST_BODY_TOO_LARGE');
     }) : undefined;
