@@ -67,7 +67,8 @@ function buildServices(config: Config): { routes: RouteSpec<ServiceRuntime>[];
     });
     groups.push(group);
     const runtime: ServiceRuntime = {
-      name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes, upstream: group,
+      name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes,
+      identity: svc.identity, upstream: group,
     };
     routes.push({ hosts: svc.hosts, pathPrefix: svc.pathPrefix, stripPrefix: svc.stripPrefix,
       service: runtime });

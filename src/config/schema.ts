@@ -78,10 +78,15 @@ function serviceSchema(ctx: SchemaContext) {
       .default(['*']),
     pathPrefix: pathPrefix().default('/'),
     stripPrefix: boolField().default(false),
-    // Required: neither value is a safe default. Until authentication lands, 'authenticated'
-    // routes answer 401 (IAM_AUTHN_REQUIRED).
+    // Required: neither value is a safe default. 'authenticated' routes need a bearer token
+    // from a configured issuer (401 IAM_AUTHN_REQUIRED for everyone when there is none).
     access: enumField(['public', 'authenticated']),
     maxBodyBytes: nonNegativeInt().default(10 * 1024 * 1024),
+    // What an authenticated route tells its upstream about the caller.
+    identity: mapping({
+      headers: boolField().default(true),
+      forwardToken: boolField().default(false),
+    }).prefault({}),
     upstream: upstreamSchema(ctx),
   });
 }

@@ -6,14 +6,14 @@
  * later is copied first, and `onAborted` is attached before anything can go asynchronous.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Authenticator } from '../authn/index.js';
+import type { Authenticator, Principal } from '../authn/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
 } from '../routing/index.js';
 import {
   buildUpstreamHeaders, ResponseRelay, type TrustedProxies, type UpstreamGroup,
-  type BodyFraming, type UpstreamExchange,
+  type BodyFraming, type UpstreamExchange, identityHeaders,
 } from '../upstream/index.js';
 import { writeErrorResponse } from './error-response.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -26,6 +26,8 @@ export interface ServiceRuntime {
   /** 'authenticated' routes need a valid bearer token from a configured issuer (fail closed). */
   readonly access: 'public' | 'authenticated';
   readonly maxBodyBytes: number;
+  /** What an authenticated route passes on about the caller (see config `identity`). */
+  readonly identity: { readonly headers: boolean; readonly forwardToken: boolean };
   readonly upstream: UpstreamGroup;
 }
 
@@ -173,8 +175,15 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
       relay.onError('IAM_REQUEST_CLIENT_ABORTED');
     };
 
-    // Step 7 (run after step 6): forward, streaming the body both ways.
-    const forward = (): void => {
+    // Step 7 (run after step 6): forward, streaming the body both ways. `principal` is set on
+    // authenticated routes: the token goes or stays per `identity`, and the principal rides
+    // along as headers.
+    const forward = (principal?: Principal): void => {
+      let identity: string[] | undefined;
+      if (principal !== undefined && service.identity.headers) {
+        identity = identityHeaders(principal);
+        if (identity === undefined) return refuse('IAM_AUTHN_CLAIM_INVALID');
+      }
       relay = new ResponseRelay({
         res,
         requestId,
@@ -193,23 +202,26 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
         target: upstreamTarget,
         headers: buildUpstreamHeaders({
           headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
+          dropAuthorization: principal !== undefined && !service.identity.forwardToken, identity,
         }, trusted),
         body,
       }, relay);
       relay.bind(exchange);
       pump?.bind(exchange);
     };
-    if (service.access === 'public' || authenticator === undefined) return forward();
+    if (service.access === 'public' || authenticator === undefined) return forward(undefined);
 
     // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
     // and everything written after it is corked (writeErrorResponse, the relay).
     const authorization = singleHeaderValue(headers, 'authorization');
     if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
     const outcome = authenticator.authenticate(authorization);
-    if (!(outcome instanceof Promise)) return outcome.ok ? forward() : refuse(outcome.code);
+    if (!(outcome instanceof Promise)) {
+      return outcome.ok ? forward(outcome.principal) : refuse(outcome.code);
+    }
     outcome.then((result) => {
       if (isFinished || isAborted) return;
-      if (result.ok) forward();
+      if (result.ok) forward(result.principal);
       else refuse(result.code);
     }, () => refuse('IAM_SERVER_INTERNAL'));
   };

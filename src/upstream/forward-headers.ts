@@ -58,6 +58,10 @@ export interface ForwardInput {
   readonly requestId: string;
   /** Lower-case name of the request-id header (default `x-request-id`). */
   readonly requestIdHeader: string;
+  /** Drop the client's `Authorization` header (an authenticated route that keeps the token). */
+  readonly dropAuthorization?: boolean;
+  /** Identity headers of the verified principal, appended after the proxy's own. */
+  readonly identity?: readonly string[];
 }
 
 /** Trusted front proxies: their X-Forwarded-* values are kept and appended to. */
@@ -118,6 +122,7 @@ export function buildUpstreamHeaders(input: ForwardInput, trusted: TrustedProxie
     const name = headers[i] as string;
     if (kHopByHop.has(name) || isReservedIdentityHeader(name)) continue;
     if (name === input.requestIdHeader) continue;
+    if (name === 'authorization' && input.dropAuthorization === true) continue;
     if (connectionNamed !== undefined && connectionNamed.has(name)) continue;
     out.push(name, headers[i + 1] as string);
   }
@@ -131,5 +136,6 @@ export function buildUpstreamHeaders(input: ForwardInput, trusted: TrustedProxie
     'x-forwarded-host', inboundHost ?? input.host,
     input.requestIdHeader, input.requestId,
   );
+  if (input.identity !== undefined) out.push(...input.identity);
   return out;
 }

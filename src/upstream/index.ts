@@ -35,3 +35,4 @@ export {
   type ForwardInput,
 } from './forward-headers.js';
 export { ResponseRelay, type RelayOwner } from './response-relay.js';
+export { identityHeaders, kIdentityHeaderNames } from './identity-headers.js';

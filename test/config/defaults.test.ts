@@ -39,6 +39,7 @@ describe('config/defaults', () => {
       stripPrefix: false,
       access: 'public',
       maxBodyBytes: 10485760,
+      identity: { headers: true, forwardToken: false },
       upstream: {
         addresses: ['127.0.0.1:3000'],
         balance: 'round-robin',

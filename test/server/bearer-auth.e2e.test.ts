@@ -5,8 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/recording-upstream.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
@@ -16,7 +19,26 @@ let idp: TestIdp;
 let upstream: RecordingUpstream;
 let proxy: TestProxy;
 
-function config(audience: string, extra = ''): string {
+/** A second issuer whose key the test holds, to sign tokens with chosen claims. */
+let local: { issuer: string; jwksFile: string; sign(claims: Record<string, unknown>): Promise<string> };
+
+async function startLocalIssuer(): Promise<typeof local> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-local-issuer-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const jwksFile = path.join(dir, 'jwks.json');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'local-1', alg: 'ES256', use: 'sig' };
+  writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  const issuer = 'https://local-issuer.test';
+  return {
+    issuer,
+    jwksFile,
+    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'local-1' })
+      .setIssuer(issuer).setAudience('local').setExpirationTime('10m').sign(privateKey),
+  };
+}
+
+function config(audience: string): string {
   return `authn:
   issuers:
     - issuer: '${idp.issuer}'
@@ -24,17 +46,25 @@ function config(audience: string, extra = ''): string {
       audiences: ['${audience}']
       clockSkewSec: 0
       refresh: { unknownKidIntervalMs: 200 }
-${extra}
+    - issuer: '${local.issuer}'
+      jwksFile: '${local.jwksFile}'
+      audiences: [local]
 services:
   - name: api
     pathPrefix: /api
     access: authenticated
+    upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
+  - name: token-passing
+    pathPrefix: /passes-token
+    access: authenticated
+    identity: { headers: false, forwardToken: true }
     upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
 `;
 }
 
 before(async () => {
   idp = await startTestIdp({ accessTokenTtlSec: 3 });
+  local = await startLocalIssuer();
   upstream = await startRecordingUpstream();
   proxy = await startTestProxy(config(idp.audience));
 });
@@ -128,6 +158,40 @@ describe('server/bearer-auth e2e', () => {
       assert.match(res.headers.get('www-authenticate')?.[0] ?? '', /error="invalid_token"/);
     });
   }
+
+  test('the upstream gets the principal as x-portcullis-* headers, not the token', async () => {
+    const token = await idp.clientCredentialsToken({ scope: 'read' });
+    const res = await get('/api/whoami', `Bearer ${token}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-credential'), ['jwt']);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-issuer'), [idp.issuer]);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-client-id'), ['svc-a']);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-scopes'), ['read']);
+    assert.deepEqual(upstream.lastHeader('authorization'), [], 'the token stays at the proxy');
+  });
+
+  test('a client-sent x-portcullis-subject is replaced by the verified one', async () => {
+    const token = await local.sign({ sub: 'alice' });
+    const res = await rawRequest(proxy.port, `GET /api/spoof HTTP/1.1\r\nHost: a\r\n` +
+      `Authorization: Bearer ${token}\r\nX-Portcullis-Subject: root\r\n\r\n`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-subject'), ['alice']);
+  });
+
+  test('identity.forwardToken passes the token on; identity.headers false sends none', async () => {
+    const token = await idp.clientCredentialsToken();
+    assert.equal((await get('/passes-token/x', `Bearer ${token}`)).status, 200);
+    assert.deepEqual(upstream.lastHeader('authorization'), [`Bearer ${token}`]);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-subject'), []);
+    assert.deepEqual(upstream.lastHeader('x-portcullis-credential'), []);
+  });
+
+  test('a signed claim with CR LF in it is refused, never turned into a header', async () => {
+    const token = await local.sign({ sub: 'alice\r\nX-Injected: 1' });
+    const seen = upstream.requests.length;
+    await assertRefused(await get('/api/inject', `Bearer ${token}`), 'IAM_AUTHN_CLAIM_INVALID',
+      seen);
+  });
 
   test('two Authorization headers are refused, even when both hold valid tokens', async () => {
     const token = await idp.clientCredentialsToken();

@@ -78,4 +78,18 @@ describe('upstream/forward-headers', () => {
     assert.equal(trusted.has('192.0.2.7'), true);
     assert.equal(trusted.has('192.0.2.8'), false);
   });
+
+  test('dropAuthorization removes the token; identity headers come last', () => {
+    const out = buildUpstreamHeaders({ ...base, dropAuthorization: true,
+      identity: ['x-portcullis-subject', 'alice'],
+      headers: ['authorization', 'Bearer t', 'accept', '*/*'] }, new TrustedProxies([]));
+    assert.deepEqual(values(out, 'authorization'), []);
+    assert.deepEqual(out.slice(-2), ['x-portcullis-subject', 'alice']);
+  });
+
+  test('without dropAuthorization the Authorization header passes unchanged', () => {
+    const out = buildUpstreamHeaders({ ...base, headers: ['authorization', 'Bearer t'] },
+      new TrustedProxies([]));
+    assert.deepEqual(values(out, 'authorization'), ['Bearer t']);
+  });
 });
