@@ -124,8 +124,14 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {
     isReady: () => !lifecycle.isDraining,
-    readiness: () => ({ evaluatorAbi: evaluator.abiVersion, inFlight: lifecycle.inFlight,
-      services: config.services.length, issuers: authn.status() }),
+    readiness: () => {
+      // Serving goes on with the last good keys when an issuer cannot be reached; readiness
+      // says so ('degraded') without taking the instance out of rotation.
+      const issuers = authn.status();
+      const isDegraded = Object.values(issuers).some((s) => s.lastError !== undefined);
+      return { degraded: isDegraded, evaluatorAbi: evaluator.abiVersion,
+        inFlight: lifecycle.inFlight, services: config.services.length, issuers };
+    },
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
   });
