@@ -21,9 +21,13 @@ let proxy: TestProxy;
 
 /** A second issuer whose key the test holds, to sign tokens with chosen claims. */
 let local: { issuer: string; jwksFile: string; sign(claims: Record<string, unknown>): Promise<string> };
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+let localPrivateKey: PrivateKey;
+const localKey = async (): Promise<PrivateKey> => localPrivateKey;
 
 async function startLocalIssuer(): Promise<typeof local> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
+  localPrivateKey = privateKey;
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-local-issuer-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const jwksFile = path.join(dir, 'jwks.json');
@@ -128,6 +132,32 @@ describe('server/bearer-auth e2e', () => {
     ['alg none with a made-up signature', async () =>
       `${b64({ alg: 'none' })}.${b64({ iss: idp.issuer, aud: idp.audience })}.c2ln`,
     'IAM_AUTHN_ALG_NOT_ALLOWED'],
+    ['alg NONE in upper case', async () =>
+      `${b64({ alg: 'NONE' })}.${b64({ iss: idp.issuer })}.c2ln`, 'IAM_AUTHN_ALG_NOT_ALLOWED'],
+    ['alg None in mixed case', async () =>
+      `${b64({ alg: 'None' })}.${b64({ iss: idp.issuer })}.c2ln`, 'IAM_AUTHN_ALG_NOT_ALLOWED'],
+    ['a five-segment JWE given as a bearer token', async () =>
+      `${b64({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a.b.c.d`, 'IAM_AUTHN_TOKEN_MALFORMED'],
+    ['a header that is not base64url JSON', async () =>
+      `e30ZZ.${b64({ iss: idp.issuer })}.c2ln`, 'IAM_AUTHN_TOKEN_MALFORMED'],
+    ['a token over authn.maxTokenBytes', async () =>
+      `${b64({ alg: 'RS256' })}.${b64({ iss: idp.issuer, pad: 'p'.repeat(9000) })}.c2ln`,
+    'IAM_AUTHN_TOKEN_TOO_LARGE'],
+    ['an unknown crit header parameter', async () =>
+      `${b64({ alg: 'RS256', kid: 'k', crit: ['exp-v2'], 'exp-v2': 1 })}.${b64({ iss: idp.issuer })}.c2ln`,
+    'IAM_AUTHN_CRIT_UNSUPPORTED'],
+    ['a token without exp from a trusted key', async () =>
+      new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: 'local-1' })
+        .setIssuer(local.issuer).setAudience('local').sign(await localKey()),
+    'IAM_AUTHN_CLAIM_INVALID'],
+    ['a token not valid before a future nbf', async () =>
+      local.sign({ sub: 'alice', nbf: Math.floor(Date.now() / 1000) + 3600 }),
+    'IAM_AUTHN_TOKEN_NOT_YET_VALID'],
+    ['a token signed by a trusted key claiming another configured issuer', async () =>
+      new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: 'local-1' })
+        .setIssuer(idp.issuer).setAudience(idp.audience).setExpirationTime('5m')
+        .sign(await localKey()),
+    'IAM_AUTHN_KEY_UNKNOWN'],
     ['HS256 signed with the provider public key as the secret', async () =>
       `${b64({ alg: 'HS256' })}.${b64({ iss: idp.issuer, aud: idp.audience })}.c2ln`,
     'IAM_AUTHN_ALG_NOT_ALLOWED'],
