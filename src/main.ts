@@ -15,7 +15,7 @@ import { Lifecycle } from './server/lifecycle.js';
 import { listenApp, type BoundListener } from './server/listen.js';
 import { loadUWS } from './server/uws-loader.js';
 import type { Logger } from './telemetry/index.js';
-import { TrustedProxies, UpstreamGroup } from './upstream/index.js';
+import { InternalJwtSigner, TrustedProxies, UpstreamGroup } from './upstream/index.js';
 import { startDemoUpstream, type DemoUpstream } from './cli/demo-upstream.js';
 
 /** A running proxy. */
@@ -107,6 +107,8 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   }
 
   // Step 4: services, upstream pools and the proxy listener.
+  const internalJwt = config.internalJwt === undefined ? undefined : new InternalJwtSigner(
+    config.internalJwt.issuer, config.internalJwt.signingKey.reveal(), config.internalJwt.ttlSec);
   const lifecycle = new Lifecycle();
   const { routes, groups } = buildServices(config);
   const app = createApp(config, loaded.uws);
@@ -119,6 +121,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     requestIdHeader: config.routing.requestIdHeader,
     lifecycle,
     authenticator: authn.authenticator,
+    internalJwt,
   }));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
@@ -134,6 +137,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     },
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
+    jwks: () => internalJwt?.jwks(),
   });
 
   // Step 6: bind both; a failure closes whatever was already opened.

@@ -24,6 +24,14 @@ export function checkConfigCrossFields(config: unknown, ctx: Ctx): void {
   checkListenerPorts(root, ctx);
   const issuers = asRecord(root['authn'])?.['issuers'];
   if (Array.isArray(issuers)) checkIssuers(issuers, ctx);
+  if (Array.isArray(root['services']) && root['internalJwt'] === undefined) {
+    root['services'].forEach((svc: unknown, i: number) => {
+      if (asRecord(asRecord(svc)?.['identity'])?.['internalJwt'] === true) {
+        addAt(ctx, ['services', i, 'identity', 'internalJwt'],
+          'expected a top-level internalJwt block (issuer, signingKey) for the proxy to sign with');
+      }
+    });
+  }
 }
 
 /** Upstream-level checks; runs only when the upstream block itself is valid. */

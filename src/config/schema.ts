@@ -12,7 +12,7 @@ import { kLogLevels } from '../telemetry/index.js';
 import { authnSchema } from './authn-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
 import { type SecretValue } from './secret-value.js';
-import { isServiceName } from './syntax.js';
+import { isIssuerUrl, isServiceName } from './syntax.js';
 import {
   type SchemaContext, boolField, bindHost, cidr, enumField, headerName, hostPattern, intField,
   listenPort, mapping, nonNegativeInt, pathPrefix, positiveInt, readableFile, secret, serverName,
@@ -65,10 +65,18 @@ export function buildConfigSchema(ctx: SchemaContext) {
     uws: mapping({ allowFallback: boolField().default(false) }).prefault({}),
     admin: mapping({ token: secret(ctx).optional() }).prefault({}),
     authn: authnSchema(ctx).prefault({}),
+    // The proxy's own signing key for internal JWTs (services opt in per route).
+    internalJwt: mapping({
+      issuer: z.string({ error: kInternalIssuer }).refine(isIssuerUrl, { error: kInternalIssuer }),
+      signingKey: secret(ctx),
+      ttlSec: intField(5, 3600, 'expected a lifetime in seconds from 5 to 3600').default(60),
+    }).optional(),
   }).superRefine(checkConfigCrossFields, { when: () => true });
 }
 
 /** One entry of `services`. */
+const kInternalIssuer = 'expected an absolute http(s) URL naming the proxy as issuer';
+
 function serviceSchema(ctx: SchemaContext) {
   const kName = 'expected a name of lower-case letters, digits and "-" (1 to 63, not "-" first)';
   return mapping({
@@ -86,6 +94,7 @@ function serviceSchema(ctx: SchemaContext) {
     identity: mapping({
       headers: boolField().default(true),
       forwardToken: boolField().default(false),
+      internalJwt: boolField().default(false),
     }).prefault({}),
     upstream: upstreamSchema(ctx),
   });

@@ -5,6 +5,7 @@
  * draining; reports the evaluator ABI). Protected endpoints need `Authorization: Bearer <token>`
  * with the configured admin token; with no token configured they answer 403, so the admin API is
  * closed by default. Protected: `GET /config` (the effective configuration, secrets redacted).
+ * Also open: `GET /.well-known/jwks.json`, the public key of the internal-JWT signer.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
@@ -20,6 +21,8 @@ export interface AdminState {
   describeConfig(): string;
   /** The admin bearer token, or undefined when none is configured. */
   adminToken(): string | undefined;
+  /** Public keys of the internal-JWT signer, or undefined when internal JWTs are off. */
+  jwks(): unknown;
 }
 
 function sendJSON(res: HttpResponse, status: number, value: unknown): void {
@@ -45,9 +48,17 @@ function isAuthorized(header: string, token: string | undefined): boolean {
 export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void {
   app.get('/healthz', (res) => sendJSON(res, 200, { status: 'ok' }));
 
+  // Public keys only: services verify the proxy's internal JWTs with them.
+  app.get('/.well-known/jwks.json', (res) => {
+    const jwks = state.jwks();
+    if (jwks === undefined) sendJSON(res, 404, { error: 'internal_jwt_not_configured' });
+    else sendJSON(res, 200, jwks);
+  });
+
   app.get('/readyz', (res) => {
     const ready = state.isReady();
-    sendJSON(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', ...state.readiness() });
+    const status = ready ? 'ready' : 'not_ready';
+    sendJSON(res, ready ? 200 : 503, { status, ...state.readiness() });
   });
 
   app.get('/config', (res, req) => {

@@ -13,7 +13,7 @@ import {
 } from '../routing/index.js';
 import {
   buildUpstreamHeaders, ResponseRelay, type TrustedProxies, type UpstreamGroup,
-  type BodyFraming, type UpstreamExchange, identityHeaders,
+  type BodyFraming, type UpstreamExchange, identityHeaders, type InternalJwtSigner,
 } from '../upstream/index.js';
 import { writeErrorResponse } from './error-response.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -27,7 +27,11 @@ export interface ServiceRuntime {
   readonly access: 'public' | 'authenticated';
   readonly maxBodyBytes: number;
   /** What an authenticated route passes on about the caller (see config `identity`). */
-  readonly identity: { readonly headers: boolean; readonly forwardToken: boolean };
+  readonly identity: {
+    readonly headers: boolean;
+    readonly forwardToken: boolean;
+    readonly internalJwt: boolean;
+  };
   readonly upstream: UpstreamGroup;
 }
 
@@ -43,6 +47,8 @@ export interface ProxyHandlerOptions {
   readonly lifecycle: Lifecycle;
   /** Verifies bearer tokens; undefined when no issuer is configured (protected routes: 401). */
   readonly authenticator: Authenticator | undefined;
+  /** Signs internal JWTs for services that ask for one; undefined when not configured. */
+  readonly internalJwt: InternalJwtSigner | undefined;
 }
 
 /** The peer address uWS hands over as ASCII bytes, as a string (cheaper than a TextDecoder). */
@@ -50,6 +56,8 @@ function addressText(ab: ArrayBuffer): string {
   return String.fromCharCode.apply(null, new Uint8Array(ab) as unknown as number[]);
 }
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
+/** The header carrying the proxy-signed internal JWT (in the proxy's reserved namespace). */
+const kInternalJwtHeader = 'x-portcullis-jwt';
 /** RFC 6750 section 3.1: a token was presented and refused. */
 const kInvalidTokenChallenge = ['www-authenticate', 'Bearer error="invalid_token"'];
 
@@ -81,6 +89,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function createProxyHandler(opts: ProxyHandlerOptions):
   (res: HttpResponse, req: HttpRequest) => void {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
+  const { internalJwt } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (res, req) => {
@@ -183,6 +192,11 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
       if (principal !== undefined && service.identity.headers) {
         identity = identityHeaders(principal);
         if (identity === undefined) return refuse('IAM_AUTHN_CLAIM_INVALID');
+      }
+      if (principal !== undefined && service.identity.internalJwt && internalJwt !== undefined) {
+        const jwt = internalJwt.sign(principal, service.name, requestId,
+          Math.floor(Date.now() / 1000));
+        identity = [...(identity ?? []), kInternalJwtHeader, jwt];
       }
       relay = new ResponseRelay({
         res,

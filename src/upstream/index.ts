@@ -36,3 +36,4 @@ export {
 } from './forward-headers.js';
 export { ResponseRelay, type RelayOwner } from './response-relay.js';
 export { identityHeaders, kIdentityHeaderNames } from './identity-headers.js';
+export { InternalJwtSigner, type PublicJwk } from './internal-jwt.js';
