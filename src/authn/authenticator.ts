@@ -20,13 +20,24 @@ import { principalFromClaims, type Principal } from './principal.js';
 import type { VerifiedTokenCache } from './token-cache.js';
 import { inspectToken, type TokenHeader, type TokenLimits } from './token-shape.js';
 import type { VerifierPool, VerifyResult } from './verifier-pool.js';
+import type { IntrospectionResult, Introspector } from './introspection.js';
 
 /** One configured issuer as the authenticator uses it. */
 export interface IssuerRuntime {
   readonly rules: ClaimRules;
   readonly algorithms: readonly string[];
-  readonly source: JwksSource;
+  /** Undefined for an issuer whose tokens are only introspected. */
+  readonly source: JwksSource | undefined;
 }
+
+/** The one issuer asked about opaque tokens (they name no issuer themselves). */
+export interface OpaqueTokenIssuer {
+  readonly issuer: string;
+  readonly introspector: Introspector;
+}
+
+/** The cache version of introspected entries: they depend on no key set. */
+const kIntrospected = -1;
 
 /** The outcome: a principal (with whether the cache answered), or the code that refused. */
 export type AuthnResult =
@@ -45,6 +56,7 @@ export interface AuthenticatorOptions {
   readonly pool: VerifierPool;
   readonly cache: VerifiedTokenCache<CachedDerivation>;
   readonly limits: TokenLimits;
+  readonly opaque?: OpaqueTokenIssuer;
   readonly nowSec?: () => number;
 }
 
@@ -57,6 +69,7 @@ export class Authenticator {
   readonly #opts: AuthenticatorOptions;
   readonly #nowSec: () => number;
   readonly #inFlight = new Map<string, Promise<VerifyResult>>();
+  readonly #introspecting = new Map<string, Promise<IntrospectionResult>>();
 
   constructor(opts: AuthenticatorOptions) {
     this.#opts = opts;
@@ -82,11 +95,25 @@ export class Authenticator {
     const cached = this.#opts.cache.peek(token, now);
     if (cached !== undefined) {
       const known = this.#opts.issuers.get(cached.issuer);
-      if (known !== undefined && known.source.current()?.version === cached.version) {
-        const checked = checkClaims(cached.claims, known.rules, cached.extra.header, now);
+      const current = cached.version === kIntrospected ? kIntrospected
+        : known?.source?.current()?.version;
+      if (known !== undefined && current === cached.version) {
+        const rules = cached.version === kIntrospected ? opaqueRules(known.rules, cached.claims)
+          : known.rules;
+        const checked = checkClaims(cached.claims, rules, cached.extra.header, now);
         if (!checked.ok) return fail(checked.code);
         return { ok: true, principal: cached.extra.principal, isCacheHit: true };
       }
+    }
+
+    // Step 2': an opaque token (no JWS dots) goes to the introspecting issuer, if there is one.
+    const opaque = this.#opts.opaque;
+    if (opaque !== undefined && !token.includes('.')) {
+      if (token.length > this.#opts.limits.maxTokenBytes) return fail('IAM_AUTHN_TOKEN_TOO_LARGE');
+      if (opaque.introspector.isKnownInactive(token, Date.now())) {
+        return fail('IAM_AUTHN_TOKEN_INACTIVE');
+      }
+      return this.#introspect(token, opaque);
     }
 
     // Step 2: shape and size before any crypto.
@@ -97,14 +124,15 @@ export class Authenticator {
     const issuerName = shape.issuer;
     const issuer = issuerName === undefined ? undefined : this.#opts.issuers.get(issuerName);
     if (issuer === undefined || issuerName === undefined) return fail('IAM_AUTHN_ISSUER_UNKNOWN');
-    const keySet = issuer.source.current();
-    if (keySet === undefined) return fail('IAM_AUTHN_KEYS_UNAVAILABLE');
+    const source = issuer.source;
+    const keySet = source?.current();
+    if (source === undefined || keySet === undefined) return fail('IAM_AUTHN_KEYS_UNAVAILABLE');
 
     // Step 4: the pool (shared by concurrent requests with this token), then the cache.
     return this.#verify(token, issuerName, issuer, shape.header).then((result) => {
       if (!result.ok) return fail(result.code);
       const at = this.#nowSec();
-      const version = issuer.source.current()?.version ?? keySet.version;
+      const version = source.current()?.version ?? keySet.version;
       const accepted = this.#accept(issuerName, issuer, shape.header, result.claims, result.kid,
         at);
       if (accepted.ok) {
@@ -135,9 +163,35 @@ export class Authenticator {
       return first;
     }
     // An unknown kid may be a fresh rotation: one rate-limited refetch, then one more try.
-    const isKnownNow = await issuer.source.refreshForUnknownKid(header.kid);
+    const isKnownNow = await issuer.source?.refreshForUnknownKid(header.kid) ?? false;
     if (!isKnownNow) return first;
     return this.#opts.pool.verify(token, issuerName, issuer.algorithms);
+  }
+
+  /** RFC 7662 path: ask (shared by concurrent requests), check claims, cache an active answer. */
+  async #introspect(token: string, opaque: OpaqueTokenIssuer): Promise<AuthnResult> {
+    let pending = this.#introspecting.get(token);
+    if (pending === undefined) {
+      pending = opaque.introspector.introspect(token).finally(() => {
+        this.#introspecting.delete(token);
+      });
+      this.#introspecting.set(token, pending);
+    }
+    const result = await pending;
+    if (!result.ok) return fail(result.code);
+    if (!result.active) return fail('IAM_AUTHN_TOKEN_INACTIVE');
+
+    const issuer = this.#opts.issuers.get(opaque.issuer);
+    if (issuer === undefined) return fail('IAM_AUTHN_ISSUER_UNKNOWN');
+    // `iss` is optional in an introspection answer: the endpoint we asked vouches for it.
+    const claims = { iss: opaque.issuer, ...result.claims };
+    const at = this.#nowSec();
+    const checked = checkClaims(claims, opaqueRules(issuer.rules, claims), kOpaqueHeader, at);
+    if (!checked.ok) return fail(checked.code);
+    const principal = principalFromClaims(opaque.issuer, claims, undefined, 'opaque');
+    this.#opts.cache.set(token, opaque.issuer, kIntrospected, undefined, claims,
+      { header: kOpaqueHeader, principal }, at);
+    return { ok: true, principal, isCacheHit: false };
   }
 
   #accept(issuerName: string, issuer: IssuerRuntime, header: TokenHeader,
@@ -153,4 +207,16 @@ export class Authenticator {
 
 function fail(code: ErrorCode): AuthnResult {
   return { ok: false, code };
+}
+
+/** The header stand-in of an opaque token (no JOSE header exists). */
+const kOpaqueHeader: TokenHeader = Object.freeze({ alg: 'introspected' });
+
+/**
+ * Claim rules for an introspection answer: no `typ` (there is no JOSE header), and the audience
+ * check only when the answer carries `aud` (RFC 7662 makes it optional; README limitation).
+ */
+function opaqueRules(rules: ClaimRules, claims: Record<string, unknown>): ClaimRules {
+  const { typ: _typ, ...rest } = rules;
+  return claims.aud === undefined ? { ...rest, audiences: [] } : rest;
 }

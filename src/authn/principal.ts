@@ -8,8 +8,8 @@
 
 /** Who a request is from. Immutable; safe to share between requests with the same token. */
 export interface Principal {
-  /** Kind of credential: `jwt` bearer token, or `anonymous` (no credential). */
-  readonly kind: 'jwt' | 'anonymous';
+  /** Kind of credential: `jwt` bearer token, `opaque` (introspected) token, or `anonymous`. */
+  readonly kind: 'jwt' | 'opaque' | 'anonymous';
   /** `sub` claim, when the token carries one. */
   readonly subject: string | undefined;
   /** The configured issuer that vouched for the token. */
@@ -50,10 +50,10 @@ function scopesOf(claims: Record<string, unknown>): readonly string[] {
 
 /** The principal of a verified JWT. `claims` must already have passed `checkClaims`. */
 export function principalFromClaims(issuer: string, claims: Record<string, unknown>,
-  keyId: string | undefined): Principal {
+  keyId: string | undefined, kind: 'jwt' | 'opaque' = 'jwt'): Principal {
   const exp = claims.exp;
   return Object.freeze({
-    kind: 'jwt',
+    kind,
     subject: stringClaim(claims, 'sub'),
     issuer,
     clientId: stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp'),

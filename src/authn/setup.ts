@@ -7,7 +7,10 @@
  */
 import type { AuthnConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { Authenticator, type CachedDerivation, type IssuerRuntime } from './authenticator.js';
+import {
+  Authenticator, type CachedDerivation, type IssuerRuntime, type OpaqueTokenIssuer,
+} from './authenticator.js';
+import { Introspector } from './introspection.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { VerifierPool } from './verifier-pool.js';
@@ -40,11 +43,22 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   // Step 2: one key source per issuer; every new key-set version reaches the pool and the cache.
   const sources = new Map<string, JwksSource>();
   const issuers = new Map<string, IssuerRuntime>();
+  let opaque: OpaqueTokenIssuer | undefined;
   for (const issuer of config.issuers) {
+    if (issuer.introspection !== undefined) {
+      opaque = { issuer: issuer.issuer, introspector: new Introspector({
+        endpoint: issuer.introspection.endpoint,
+        clientId: issuer.introspection.clientId,
+        clientSecret: issuer.introspection.clientSecret.reveal(),
+        timeoutMs: issuer.refresh.fetchTimeoutMs,
+      }) };
+    }
+    const hasKeySource = issuer.jwksFile !== undefined || issuer.jwksUrl !== undefined
+      || issuer.discovery === true;
     const location = issuer.jwksFile !== undefined ? { jwksFile: issuer.jwksFile }
       : issuer.jwksUrl !== undefined ? { jwksUrl: issuer.jwksUrl }
         : { discovery: issuer.issuer };
-    const source = new JwksSource({
+    const source = !hasKeySource ? undefined : new JwksSource({
       issuer: issuer.issuer,
       ...location,
       minRefreshMs: issuer.refresh.minMs,
@@ -52,13 +66,13 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
       minRefetchIntervalMs: issuer.refresh.unknownKidIntervalMs,
       fetchTimeoutMs: issuer.refresh.fetchTimeoutMs,
     });
-    source.onChange((keySet) => {
+    source?.onChange((keySet) => {
       pool.setKeySet(keySet);
       cache.flushIssuer(keySet.issuer);
       logger.info('issuer keys loaded', { issuer: keySet.issuer, version: keySet.version,
         kids: keySet.keys.map((k) => k.kid) });
     });
-    sources.set(issuer.issuer, source);
+    if (source !== undefined) sources.set(issuer.issuer, source);
     issuers.set(issuer.issuer, {
       source,
       algorithms: issuer.algorithms,
@@ -91,6 +105,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
     pool,
     cache,
     limits: { maxTokenBytes: config.maxTokenBytes, maxHeaderBytes: config.maxTokenHeaderBytes },
+    ...(opaque === undefined ? {} : { opaque }),
   });
   const status = (): Record<string, JwksSourceStatus> =>
     Object.fromEntries([...sources].map(([name, source]) => [name, source.status()]));

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { showValue } from './diagnostics.js';
 import {
   type SchemaContext, boolField, customIssue, intField, mapping, nonNegativeInt, positiveInt,
-  readableFile,
+  readableFile, secret,
 } from './schema-fields.js';
 import { isHttpUrl, isIssuerUrl } from './syntax.js';
 
@@ -77,6 +77,12 @@ function issuerSchema(ctx: SchemaContext) {
     maxTokenAgeSec: positiveInt().optional(),
     typ: nonEmptyString('expected a token type such as "at+jwt"').optional(),
     refresh: refresh.prefault({}),
+    // RFC 7662: opaque tokens are asked about at this endpoint (one issuer at most).
+    introspection: mapping({
+      endpoint: z.string({ error: kJwksUrl }).refine(isHttpUrl, { error: kJwksUrl }),
+      clientId: nonEmptyString('expected the client id the proxy authenticates with'),
+      clientSecret: secret(ctx),
+    }).optional(),
   });
 }
 

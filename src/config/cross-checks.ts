@@ -101,6 +101,7 @@ function checkServices(services: readonly unknown[], ctx: Ctx): void {
 function checkIssuers(issuers: readonly unknown[], ctx: Ctx): void {
   const issuerIndex = new Map<string, number>();
   const kSources = ['discovery', 'jwksUrl', 'jwksFile'] as const;
+  let introspecting: number | undefined;
 
   issuers.forEach((raw, i) => {
     const entry = asRecord(raw);
@@ -119,10 +120,21 @@ function checkIssuers(issuers: readonly unknown[], ctx: Ctx): void {
     // (a jwksFile that failed to load still counts as written: its own diagnostic is listed)
     const written = kSources.filter((key) =>
       key === 'discovery' ? entry[key] === true : entry[key] !== undefined);
-    if (written.length !== 1) {
+    const isIntrospecting = entry['introspection'] !== undefined;
+    if (written.length > 1 || (written.length === 0 && !isIntrospecting)) {
       const found = written.length === 0 ? 'none is set' : `found ${written.join(', ')}`;
-      const expected = 'expected exactly one key source (discovery: true, jwksUrl or jwksFile)';
+      const expected = 'expected exactly one key source (discovery: true, jwksUrl or jwksFile)' +
+        ' or, for opaque tokens only, an introspection block';
       addAt(ctx, at, `${expected}, ${found}`);
+    }
+
+    // 2b. opaque tokens name no issuer, so only one issuer may be asked about them
+    if (isIntrospecting) {
+      if (introspecting === undefined) introspecting = i;
+      else {
+        addAt(ctx, [...at, 'introspection'],
+          `only one issuer may introspect opaque tokens; authn.issuers[${introspecting}] does`);
+      }
     }
 
     // 3. the refresh interval's bounds are in order

@@ -220,6 +220,16 @@ export const kErrorCodes = {
     reason: 'type_mismatch',
     message: "The token's typ header is not the one the issuer requires.",
   },
+  IAM_AUTHN_TOKEN_INACTIVE: {
+    status: 401,
+    reason: 'token_inactive',
+    message: 'The token is not active according to its issuer (RFC 7662 introspection).',
+  },
+  IAM_AUTHN_INTROSPECTION_FAILED: {
+    status: 503,
+    reason: 'introspection_failed',
+    message: 'The token issuer could not be asked whether the token is active.',
+  },
   IAM_AUTHN_KEYS_UNAVAILABLE: {
     status: 503,
     reason: 'keys_unavailable',

@@ -42,6 +42,12 @@ export interface TestIdp {
    * `error` code when the provider refuses, or when the answer is not a three-segment JWT.
    */
   clientCredentialsToken(opts?: { scope?: string; clientId?: string }): Promise<string>;
+  /** An opaque access token for `clientId` (no resource indicator), to be introspected. */
+  opaqueToken(clientId?: string): Promise<string>;
+  /** The RFC 7662 introspection endpoint. */
+  readonly introspectionEndpoint: string;
+  /** The secret of a test client, for configuring the proxy as an introspecting client. */
+  clientSecret(clientId: string): string;
   /**
    * Key rotation: a new RSA key with a new kid becomes the only signing key. The provider is
    * rebuilt behind the same listener (same port, same issuer), because oidc-provider reads its
@@ -144,6 +150,16 @@ class OidcTestIdp implements TestIdp {
     return this.#issuer;
   }
 
+  get introspectionEndpoint(): string {
+    return `${this.#issuer}${kTokenPath}/introspection`;
+  }
+
+  clientSecret(clientId: string): string {
+    const secret = kClientSecrets[clientId];
+    if (secret === undefined) throw new Error(`unknown test client ${clientId}`);
+    return secret;
+  }
+
   get jwksUri(): string {
     return `${this.#issuer}${kJwksPath}`;
   }
@@ -165,14 +181,21 @@ class OidcTestIdp implements TestIdp {
     this.#handler = new this.#module.default(this.#issuer, this.#config(jwk)).callback();
   }
 
-  async clientCredentialsToken(opts: { scope?: string; clientId?: string } = {}): Promise<string> {
+  /** An opaque access token (no resource indicator), for introspection tests. */
+  async opaqueToken(clientId = 'svc-a'): Promise<string> {
+    return this.clientCredentialsToken({ clientId, opaque: true });
+  }
+
+  async clientCredentialsToken(opts: { scope?: string; clientId?: string; opaque?: boolean } = {}):
+    Promise<string> {
     const clientId = opts.clientId ?? 'svc-a';
     const secret = kClientSecrets[clientId];
     if (secret === undefined) throw new Error(`unknown test client ${clientId}`);
 
     // RFC 6749 section 2.3.1: form-encode id and secret before joining them for Basic.
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
-    const body = new URLSearchParams({ grant_type: 'client_credentials', resource: kAudience });
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (opts.opaque !== true) body.set('resource', kAudience);
     body.set('scope', opts.scope ?? kScopes);
     const res = await fetch(`${this.#issuer}${kTokenPath}`, {
       method: 'POST',
@@ -185,8 +208,9 @@ class OidcTestIdp implements TestIdp {
       throw new Error(`token endpoint answered ${res.status} ${String(json.error)}`);
     }
     const token = json.access_token;
-    if (typeof token !== 'string' || token.split('.').length !== 3) {
-      throw new Error('token endpoint answered 200 without a JWT access token');
+    const isJwt = typeof token === 'string' && token.split('.').length === 3;
+    if (typeof token !== 'string' || isJwt === (opts.opaque === true)) {
+      throw new Error(`token endpoint answered 200 without the ${opts.opaque === true ? 'opaque' : 'JWT'} access token asked for`);
     }
     return token;
   }
@@ -227,6 +251,7 @@ class OidcTestIdp implements TestIdp {
       ttl: { ClientCredentials: this.#ttlSec },
       features: {
         devInteractions: { enabled: false },
+        introspection: { enabled: true },
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
