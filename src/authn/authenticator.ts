@@ -81,29 +81,28 @@ export class Authenticator {
    * for refusals and cache hits, a promise otherwise.
    */
   authenticate(authorization: string | undefined): AuthnResult | Promise<AuthnResult> {
-    // Step 1: the bearer token; other schemes are no credential for this proxy.
     if (authorization === undefined) return kRequired;
+    const now = this.#nowSec();
+
+    // Fast path: "Bearer <token>" whose exact token was verified before, under the issuer's
+    // current keys, skips syntax, shape and signature work (the cached string passed them);
+    // its claims are still checked on every request.
+    const plain = authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+    if (plain !== undefined) {
+      const hit = this.#fromCache(plain, now);
+      if (hit !== undefined) return hit;
+    }
+
+    // Step 1: the bearer token; other schemes are no credential for this proxy.
     const match = kBearer.exec(authorization);
     if (match === null) {
       return /^bearer\b/i.test(authorization) ? fail('IAM_AUTHN_TOKEN_MALFORMED') : kRequired;
     }
     const token = match[1] as string;
-    const now = this.#nowSec();
-
-    // Step 2 (fast path): a token verified before under the issuer's current keys skips shape
-    // and signature work; its claims are still checked below, on every request.
-    const cached = this.#opts.cache.peek(token, now);
-    if (cached !== undefined) {
-      const known = this.#opts.issuers.get(cached.issuer);
-      const current = cached.version === kIntrospected ? kIntrospected
-        : known?.source?.current()?.version;
-      if (known !== undefined && current === cached.version) {
-        const rules = cached.version === kIntrospected ? opaqueRules(known.rules, cached.claims)
-          : known.rules;
-        const checked = checkClaims(cached.claims, rules, cached.extra.header, now);
-        if (!checked.ok) return fail(checked.code);
-        return { ok: true, principal: cached.extra.principal, isCacheHit: true };
-      }
+    if (token !== plain) {
+      // An unusual spelling ("bearer", extra spaces) of a token that may still be cached.
+      const hit = this.#fromCache(token, now);
+      if (hit !== undefined) return hit;
     }
 
     // Step 2': an opaque token (no JWS dots) goes to the introspecting issuer, if there is one.
@@ -141,6 +140,24 @@ export class Authenticator {
       }
       return accepted;
     }, () => fail('IAM_AUTHN_VERIFIER_FAILED'));
+  }
+
+  /**
+   * The cached answer for `token`, or undefined on a miss (unknown, expired, or verified under
+   * keys the issuer no longer uses). Claims are checked here, on every hit.
+   */
+  #fromCache(token: string, now: number): AuthnResult | undefined {
+    const cached = this.#opts.cache.peek(token, now);
+    if (cached === undefined) return undefined;
+    const known = this.#opts.issuers.get(cached.issuer);
+    const current = cached.version === kIntrospected ? kIntrospected
+      : known?.source?.current()?.version;
+    if (known === undefined || current !== cached.version) return undefined;
+    const rules = cached.version === kIntrospected ? opaqueRules(known.rules, cached.claims)
+      : known.rules;
+    const checked = checkClaims(cached.claims, rules, cached.extra.header, now);
+    if (!checked.ok) return fail(checked.code);
+    return { ok: true, principal: cached.extra.principal, isCacheHit: true };
   }
 
   /** Signature check, shared by concurrent requests with the same token. */

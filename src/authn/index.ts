@@ -30,6 +30,7 @@ export {
   Authenticator,
   type AuthenticatorOptions,
   type AuthnResult,
+  type CachedDerivation,
   type IssuerRuntime,
 } from './authenticator.js';
 export { startAuthnStage, type AuthnStage } from './setup.js';
