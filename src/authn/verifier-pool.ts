@@ -20,6 +20,16 @@ import type { VerifyBatch, VerifyItem, VerifyItemResult } from './worker/protoco
 
 const kWorkerFile = fileURLToPath(new URL('./worker/verify-task.js', import.meta.url));
 
+/**
+ * Piscina loads a task file with require() first and import() only if that throws. On Node
+ * 20.19+ require() of an ES module goes through a path that sometimes aborts the whole process
+ * (`Assertion failed: facade->InstantiateModule(...)` in ModuleWrap::CreateRequiredModuleFacade,
+ * seen in CI here on Node 20.20.2). Turning require(esm) off in the workers only makes that
+ * require() throw, so Piscina takes its import() path.
+ */
+const kWorkerExecArgv = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
+
 /** Sizing of a `VerifierPool`. Validated once, in the constructor. */
 export interface VerifierPoolOptions {
   /** Worker threads, started eagerly and kept. */
@@ -101,6 +111,7 @@ export class VerifierPool {
       minThreads: opts.threads,
       maxThreads: opts.threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      execArgv: kWorkerExecArgv,
     });
   }
 
