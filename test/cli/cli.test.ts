@@ -8,7 +8,9 @@ import http from 'node:http';
 import { describe, test } from 'node:test';
 import { rawRequest } from '../support/raw-http.js';
 import { startRecordingUpstream } from '../support/recording-upstream.js';
-import { kBin, startProxyProcess, writeConfig } from '../support/proxy-process.js';
+import {
+  kBin, type ProxyProcess, startProxyProcess, writeConfig,
+} from '../support/proxy-process.js';
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [kBin, ...args], { encoding: 'utf8', timeout: 15_000 });
@@ -81,18 +83,23 @@ describe('cli/check-config', () => {
   });
 });
 
-describe('cli/serve', () => {
-  test('SIGTERM drains in-flight requests, refuses new ones, and exits 0', async () => {
-    const upstream = await startRecordingUpstream();
-    const proxy = await startProxyProcess(writeConfig(`listeners:
+/** A config file for one public service on free ports, with the given drain deadline. */
+function drainConfig(upstreamPort: number, drainTimeoutMs: number): string {
+  return writeConfig(`listeners:
   proxy: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
-shutdown: { drainTimeoutMs: 5000 }
+shutdown: { drainTimeoutMs: ${drainTimeoutMs} }
 services:
   - name: app
     access: public
-    upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
-`));
+    upstream: { addresses: ['127.0.0.1:${upstreamPort}'] }
+`);
+}
+
+describe('cli/serve', () => {
+  test('SIGTERM drains in-flight requests, refuses new ones, and exits 0', async () => {
+    const upstream = await startRecordingUpstream();
+    const proxy = await startProxyProcess(drainConfig(upstream.port, 5000));
     const inFlight = rawRequest(proxy.port, 'GET /slow-head?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n');
     await new Promise((r) => setTimeout(r, 200));
     const exited = proxy.stop('SIGTERM');
@@ -109,15 +116,7 @@ services:
 
   test('a second signal during the drain exits at once with 1', async () => {
     const upstream = await startRecordingUpstream();
-    const proxy = await startProxyProcess(writeConfig(`listeners:
-  proxy: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0 }
-shutdown: { drainTimeoutMs: 10000 }
-services:
-  - name: app
-    access: public
-    upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
-`));
+    const proxy = await startProxyProcess(drainConfig(upstream.port, 10000));
     const inFlight = rawRequest(proxy.port, 'GET /slow-head?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n');
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
@@ -157,46 +156,19 @@ ${kValid}`));
   });
 });
 
-async function startDemoProcess():
-  Promise<Awaited<ReturnType<typeof startProxyProcess>> & { token: Promise<string> }> {
-  // `serve` without --config, on free proxy/admin ports (the demo upstream keeps 8081).
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [kBin, 'serve', '--port', '0', '--admin-port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const token = new Promise<string>((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('the demo printed no token')), 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /PORTCULLIS_DEMO_TOKEN=(\S+)/.exec(text);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('demo did not start')), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const found = buf.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (found !== undefined) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-  });
-  const rec = JSON.parse(line) as { proxy: string; admin: string };
-  return {
-    child, stdout: [line], token, port: Number(rec.proxy.split(':').pop()),
-    adminPort: Number(rec.admin.split(':').pop()), rssBytes: () => 0,
-    stop: (signal = 'SIGTERM') => {
-      child.kill(signal);
-      return exited;
-    },
-  };
+/** The embedded demo on free proxy/admin ports (its upstream keeps 8081), and its token. */
+async function startDemoProcess(): Promise<ProxyProcess & { token: Promise<string> }> {
+  const proxy = await startProxyProcess(undefined, ['--port', '0', '--admin-port', '0']);
+  const token = (async (): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const m = /PORTCULLIS_DEMO_TOKEN=(\S+)/.exec(proxy.stderr());
+      if (m !== null) return m[1]!;
+      if (Date.now() > deadline) throw new Error('the demo printed no token');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return { ...proxy, token };
 }
 
 function getJSON(port: number, path: string, authorization?: string):

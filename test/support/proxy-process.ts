@@ -18,6 +18,8 @@ export interface ProxyProcess {
   readonly adminPort: number;
   /** Every stdout line so far (JSON log lines). */
   readonly stdout: string[];
+  /** Everything written to stderr so far (the demo's hints, start-up failures). */
+  stderr(): string;
   /** Resident set size in bytes, from /proc. */
   rssBytes(): number;
   /** Sends `signal` and resolves the exit code (null if killed). */
@@ -33,10 +35,14 @@ export function writeConfig(yaml: string): string {
   return file;
 }
 
-/** Starts `portcullis serve --config FILE` and waits (at most 10 s) for its "listening" line. */
-export function startProxyProcess(configFile: string, extraArgs: string[] = []):
+/**
+ * Starts `portcullis serve --config FILE` (or, with `configFile` undefined, the embedded demo)
+ * and waits (at most 10 s) for its "listening" line.
+ */
+export function startProxyProcess(configFile: string | undefined, extraArgs: string[] = []):
   Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [kBin, 'serve', '--config', configFile, ...extraArgs], {
+  const config = configFile === undefined ? [] : ['--config', configFile];
+  const child = spawn(process.execPath, [kBin, 'serve', ...config, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
@@ -66,6 +72,7 @@ export function startProxyProcess(configFile: string, extraArgs: string[] = []):
           port: Number(rec.proxy?.split(':').pop()),
           adminPort: Number(rec.admin?.split(':').pop()),
           stdout,
+          stderr: () => stderr,
           rssBytes: () => {
             const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
             return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? '0') * 1024;
