@@ -25,7 +25,10 @@ if (files.length === 0) {
   console.error(`no test files matched under ${testRoot}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+// A hung test fails after three minutes instead of stalling CI; force-exit ends a file whose
+// before() hook failed and left its servers open.
+const kRunnerFlags = ['--test', '--test-reporter=spec', '--test-timeout=180000', '--test-force-exit'];
+const result = spawnSync(process.execPath, [...kRunnerFlags, ...files], {
   stdio: 'inherit',
   cwd: root,
 });

@@ -108,8 +108,8 @@ services:
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
+  await proxy?.stop();
+  await upstream?.close();
 });
 
 describe('server/framing-and-host e2e', () => {

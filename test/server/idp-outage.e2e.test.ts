@@ -43,9 +43,9 @@ services:
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
-  await idp.stop();
+  await proxy?.stop();
+  await upstream?.close();
+  await idp?.stop();
 });
 
 describe('server/idp-outage', () => {

@@ -58,8 +58,8 @@ services:
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
+  await proxy?.stop();
+  await upstream?.close();
 });
 
 async function jwks(): Promise<{ keys: JWK[] }> {

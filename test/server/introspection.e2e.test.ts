@@ -49,10 +49,10 @@ ${service(upstream.port)}`);
 });
 
 after(async () => {
-  await proxy.stop();
-  await deadEndpointProxy.stop();
-  await upstream.close();
-  await idp.stop();
+  await proxy?.stop();
+  await deadEndpointProxy?.stop();
+  await upstream?.close();
+  await idp?.stop();
 });
 
 function get(port: number, path: string, token: string): Promise<RawResponse> {

@@ -24,8 +24,8 @@ before(async () => {
 });
 
 after(async () => {
-  await upstreamA.close();
-  await upstreamB.close();
+  await upstreamA?.close();
+  await upstreamB?.close();
 });
 
 function selfSignedCert(): { cert: string; key: string } {

@@ -112,8 +112,8 @@ services:
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
+  await proxy?.stop();
+  await upstream?.close();
 });
 
 describe('server/request-target e2e', () => {

@@ -94,7 +94,7 @@ before(async () => {
 });
 
 after(async () => {
-  await proxy.stop();
+  await proxy?.stop();
   direct.server.close();
   behind.server.close();
   direct.server.closeAllConnections();

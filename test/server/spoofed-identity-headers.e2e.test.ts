@@ -27,9 +27,9 @@ before(async () => {
 });
 
 after(async () => {
-  await proxy.stop();
-  await trustingProxy.stop();
-  await upstream.close();
+  await proxy?.stop();
+  await trustingProxy?.stop();
+  await upstream?.close();
 });
 
 async function send(port: number, headers: string): Promise<void> {

@@ -41,8 +41,8 @@ before(async () => {
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
+  await proxy?.stop();
+  await upstream?.close();
 });
 
 const get = (path: string): Promise<RawResponse> =>

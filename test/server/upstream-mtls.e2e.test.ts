@@ -59,7 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  await proxy.stop();
+  await proxy?.stop();
   server.closeAllConnections();
   server.close();
 });
