@@ -19,6 +19,7 @@ import type { JwksSource } from './jwks-source.js';
 import { principalFromClaims, type Principal } from './principal.js';
 import type { VerifiedTokenCache } from './token-cache.js';
 import { inspectToken, type TokenHeader, type TokenLimits } from './token-shape.js';
+import type { InlineVerifier } from './inline-verifier.js';
 import type { VerifierPool, VerifyResult } from './verifier-pool.js';
 import type { IntrospectionResult, Introspector } from './introspection.js';
 
@@ -54,6 +55,8 @@ export interface CachedDerivation {
 export interface AuthenticatorOptions {
   readonly issuers: ReadonlyMap<string, IssuerRuntime>;
   readonly pool: VerifierPool;
+  /** Verifies the algorithms in `inlineAlgorithms` on the main thread instead of the pool. */
+  readonly inline?: { readonly verifier: InlineVerifier; readonly algorithms: ReadonlySet<string> };
   readonly cache: VerifiedTokenCache<CachedDerivation>;
   readonly limits: TokenLimits;
   readonly opaque?: OpaqueTokenIssuer;
@@ -175,14 +178,17 @@ export class Authenticator {
 
   async #verifyOnce(token: string, issuerName: string, issuer: IssuerRuntime,
     header: TokenHeader): Promise<VerifyResult> {
-    const first = await this.#opts.pool.verify(token, issuerName, issuer.algorithms);
+    const inline = this.#opts.inline;
+    const verifier = inline !== undefined && inline.algorithms.has(header.alg)
+      ? inline.verifier : this.#opts.pool;
+    const first = await verifier.verify(token, issuerName, issuer.algorithms);
     if (first.ok || first.code !== 'IAM_AUTHN_KEY_UNKNOWN' || header.kid === undefined) {
       return first;
     }
     // An unknown kid may be a fresh rotation: one rate-limited refetch, then one more try.
     const isKnownNow = await issuer.source?.refreshForUnknownKid(header.kid) ?? false;
     if (!isKnownNow) return first;
-    return this.#opts.pool.verify(token, issuerName, issuer.algorithms);
+    return verifier.verify(token, issuerName, issuer.algorithms);
   }
 
   /** RFC 7662 path: ask (shared by concurrent requests), check claims, cache an active answer. */

@@ -16,6 +16,7 @@ export {
   type VerifyResult,
   VerifierPool,
 } from './verifier-pool.js';
+export { InlineVerifier } from './inline-verifier.js';
 export {
   type JwksSourceLocation,
   type JwksSourceOptions,

@@ -13,6 +13,7 @@ import {
 import { Introspector } from './introspection.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
 import { VerifiedTokenCache } from './token-cache.js';
+import { InlineVerifier } from './inline-verifier.js';
 import { VerifierPool } from './verifier-pool.js';
 
 /** The running authentication stage. */
@@ -36,7 +37,11 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   }
 
   // Step 1: the pool and the cache.
-  const pool = new VerifierPool(config.pool);
+  const { inlineAlgorithms: inlineList, ...poolSizing } = config.pool;
+  const pool = new VerifierPool(poolSizing);
+  const inlineAlgorithms = new Set<string>(inlineList);
+  const inline = inlineAlgorithms.size === 0 ? undefined
+    : { verifier: new InlineVerifier(config.pool.maxQueue), algorithms: inlineAlgorithms };
   const cache = new VerifiedTokenCache<CachedDerivation>(config.cache.maxEntries,
     config.cache.maxBytes);
 
@@ -68,6 +73,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
     });
     source?.onChange((keySet) => {
       pool.setKeySet(keySet);
+      inline?.verifier.setKeySet(keySet);
       cache.flushIssuer(keySet.issuer);
       logger.info('issuer keys loaded', { issuer: keySet.issuer, version: keySet.version,
         kids: keySet.keys.map((k) => k.kid) });
@@ -103,6 +109,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   const authenticator = new Authenticator({
     issuers,
     pool,
+    ...(inline === undefined ? {} : { inline }),
     cache,
     limits: { maxTokenBytes: config.maxTokenBytes, maxHeaderBytes: config.maxTokenHeaderBytes },
     ...(opaque === undefined ? {} : { opaque }),

@@ -35,6 +35,8 @@ export function authnSchema(ctx: SchemaContext) {
     maxQueue: positiveInt().default(4096),
     batchMaxItems: intField(1, 256, 'expected an integer from 1 to 256').default(16),
     batchMaxWaitUs: intField(0, 100000, 'expected an integer from 0 to 100000').default(200),
+    inlineAlgorithms: z.array(algorithm(), { error: 'expected a list of algorithms' })
+      .default(() => []),
   });
 
   const cache = mapping({

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { exportSPKI } from 'jose';
 import type { ErrorCode } from '../../src/errors/index.js';
-import { VerifierPool, inspectToken } from '../../src/authn/index.js';
+import { InlineVerifier, VerifierPool, inspectToken } from '../../src/authn/index.js';
 import { type TestKey, kIssuer, makeKey, segment, signToken } from './support-keys.js';
 
 const kLimits = { maxTokenBytes: 8192, maxHeaderBytes: 1024 };
@@ -18,16 +18,24 @@ let ed: TestKey;
 let encKey: TestKey;
 let attacker: TestKey;
 let pool: VerifierPool;
+let inline: InlineVerifier;
+/** The two places a signature can be checked; every case below runs in both. */
+type Mode = 'pool' | 'inline';
 let server: ReturnType<typeof createServer>;
 let serverUrl = '';
 let serverHits = 0;
 
 /** Runs the real pipeline order: shape check on the main thread, then the pool. */
-async function check(token: string, algorithms: readonly string[] = kAllAlgs): Promise<string> {
+async function check(mode: Mode, token: string, algorithms: readonly string[] = kAllAlgs):
+  Promise<string> {
   const shape = inspectToken(token, kLimits);
   if (!shape.ok) return shape.code;
-  const result = await pool.verify(token, kIssuer, algorithms);
+  const result = await verifier(mode).verify(token, kIssuer, algorithms);
   return result.ok ? 'ok' : result.code;
+}
+
+function verifier(mode: Mode): VerifierPool | InlineVerifier {
+  return mode === 'pool' ? pool : inline;
 }
 
 /** An HS256 token whose HMAC secret is `secret`, as an attacker with the public key builds it. */
@@ -60,11 +68,14 @@ before(async () => {
     makeKey('RS256', 'attacker'),
   ]);
   pool = new VerifierPool({ threads: 1, maxQueue: 1000, batchMaxItems: 16, batchMaxWaitUs: 200 });
-  pool.setKeySet({
+  const keySet = {
     issuer: kIssuer,
     version: 1,
     keys: [rsa.jwk, rsaNoAlg.jwk, ec.jwk, ed.jwk, { ...encKey.jwk, use: 'enc' }],
-  });
+  };
+  pool.setKeySet(keySet);
+  inline = new InlineVerifier(100);
+  inline.setKeySet(keySet);
   server = createServer((_req, res) => {
     serverHits++;
     res.end(JSON.stringify({ keys: [attacker.jwk] }));
@@ -74,7 +85,7 @@ before(async () => {
 });
 
 after(async () => {
-  await pool.close();
+  await pool?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
@@ -226,32 +237,36 @@ const kCases: readonly Case[] = [
   },
 ];
 
-describe('authn/verifier-pool tokens', () => {
-  for (const c of kCases) {
-    test(c.why, async () => {
-      assert.equal(await check(await c.token(), c.algorithms), c.expect);
+for (const mode of ['pool', 'inline'] as const) {
+  describe(`authn/verifier-pool tokens (${mode})`, () => {
+    for (const c of kCases) {
+      test(c.why, async () => {
+        assert.equal(await check(mode, await c.token(), c.algorithms), c.expect);
+      });
+    }
+
+    test('a signed token with zip is still refused by the shape check', async () => {
+      const token = await signToken(rsa, { zip: 'DEF' });
+      assert.equal(await check(mode, token), 'IAM_AUTHN_TOKEN_MALFORMED');
     });
-  }
 
-  test('a signed token with zip is still refused by the shape check', async () => {
-    assert.equal(await check(await signToken(rsa, { zip: 'DEF' })), 'IAM_AUTHN_TOKEN_MALFORMED');
-  });
+    test('no test above made a request to the jku/x5u server', () => {
+      assert.equal(serverHits, 0);
+    });
 
-  test('no test above made a request to the jku/x5u server', () => {
-    assert.equal(serverHits, 0);
-  });
+    test('an issuer without a key set answers keys-unavailable', async () => {
+      const token = await signToken(rsa);
+      const result = await verifier(mode).verify(token, 'https://other.test', kAllAlgs);
+      assert.deepEqual(result, { ok: false, code: 'IAM_AUTHN_KEYS_UNAVAILABLE' });
+    });
 
-  test('an issuer without a key set answers keys-unavailable', async () => {
-    const result = await pool.verify(await signToken(rsa), 'https://other.test', kAllAlgs);
-    assert.deepEqual(result, { ok: false, code: 'IAM_AUTHN_KEYS_UNAVAILABLE' });
+    test('a verified token reports its kid, alg and claims', async () => {
+      const result = await verifier(mode).verify(await signToken(ec), kIssuer, kAllAlgs);
+      assert.equal(result.ok, true);
+      if (!result.ok) return;
+      assert.equal(result.kid, ec.kid);
+      assert.equal(result.alg, 'ES256');
+      assert.equal(result.claims.iss, kIssuer);
+    });
   });
-
-  test('a verified token reports its kid, alg and claims', async () => {
-    const result = await pool.verify(await signToken(ec), kIssuer, kAllAlgs);
-    assert.equal(result.ok, true);
-    if (!result.ok) return;
-    assert.equal(result.kid, ec.kid);
-    assert.equal(result.alg, 'ES256');
-    assert.equal(result.claims.iss, kIssuer);
-  });
-});
+}

@@ -40,6 +40,12 @@ const kCases: readonly BadCase[] = [
     line: 10, column: 27, field: 'authn.issuers[0].algorithms[1]',
   },
   {
+    name: 'HS256 in inlineAlgorithms',
+    why: 'the inline list takes the same algorithm entries as an issuer, so HMAC is refused there too',
+    yaml: `${kService}authn:\n  pool:\n    inlineAlgorithms: [HS256]\n`,
+    line: 8, column: 24, field: 'authn.pool.inlineAlgorithms[0]',
+  },
+  {
     name: 'none in algorithms',
     why: '"none" is no signature at all, so it is refused at the list entry',
     yaml: withIssuers('    - issuer: https://a.example\n      jwksUrl: https://a.example/jwks\n' +
@@ -172,7 +178,9 @@ describe('config/authn', () => {
     assert.deepEqual(config.authn, {
       maxTokenBytes: 8192,
       maxTokenHeaderBytes: 2048,
-      pool: { threads: 2, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 200 },
+      pool: {
+        threads: 2, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 200, inlineAlgorithms: [],
+      },
       cache: { maxEntries: 10000, maxBytes: 16777216 },
       issuers: [],
     });

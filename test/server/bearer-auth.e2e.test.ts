@@ -42,8 +42,13 @@ async function startLocalIssuer(): Promise<typeof local> {
   };
 }
 
+/**
+ * The IdP signs RS256 (verified in the worker pool); the local issuer signs ES256, verified on
+ * the main thread (`inlineAlgorithms`), so every case here runs through both verifiers.
+ */
 function config(audience: string): string {
   return `authn:
+  pool: { inlineAlgorithms: [ES256] }
   issuers:
     - issuer: '${idp.issuer}'
       discovery: true
@@ -74,9 +79,9 @@ before(async () => {
 });
 
 after(async () => {
-  await proxy.stop();
-  await upstream.close();
-  await idp.stop();
+  await proxy?.stop();
+  await upstream?.close();
+  await idp?.stop();
 });
 
 function get(path: string, authorization?: string): Promise<RawResponse> {

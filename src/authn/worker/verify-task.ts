@@ -9,6 +9,9 @@
  * Algorithms. The algorithm is the token's `alg` only after it is found on the issuer's allow-list
  * and matches the key (the key's own `alg`, or else its type and curve). HMAC is never accepted:
  * every key here is a public key, and using one as an HMAC secret is the classic confusion attack.
+ *
+ * The same module also runs on the main thread for algorithms configured to verify inline
+ * (inline-verifier.ts): one implementation of the checks, two places to run it.
  */
 import { type JWK, compactVerify, importJWK } from 'jose';
 import type { IssuerKeySet } from '../key-set.js';
@@ -31,7 +34,11 @@ const keySets = new Map<string, IssuerKeySet>();
 const imported = new Map<string, KeyObjectLike>();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-function install(ks: IssuerKeySet): void {
+/**
+ * Installs `ks` as its issuer's key set in this thread (a version not newer than the held one is
+ * ignored). Exported for the inline verifier, which runs this module on the main thread.
+ */
+export function installKeySet(ks: IssuerKeySet): void {
   const held = keySets.get(ks.issuer);
   if (held !== undefined && held.version >= ks.version) return;
   keySets.delete(ks.issuer);
@@ -94,7 +101,12 @@ function mapError(error: unknown): string {
   }
 }
 
-async function verifyOne(item: VerifyItem): Promise<VerifyItemResult> {
+/**
+ * Verifies one item's signature with the key set this thread holds for its issuer. Never throws
+ * for a bad token; answers `needKeys` when the item's version is not the one held. Exported for
+ * the inline verifier.
+ */
+export async function verifyOne(item: VerifyItem): Promise<VerifyItemResult> {
   // 1. The key set this item was stamped with must be here; otherwise ask for it.
   const ks = keySets.get(item.issuer);
   if (ks === undefined || ks.version !== item.version) return { ok: false, code: kNeedKeys };
@@ -141,7 +153,7 @@ async function verifyOne(item: VerifyItem): Promise<VerifyItemResult> {
  * IAM_AUTHN_TOKEN_MALFORMED, IAM_AUTHN_VERIFIER_FAILED, and `needKeys` (see protocol.ts).
  */
 export default async function verifyBatch(batch: VerifyBatch): Promise<VerifyItemResult[]> {
-  if (batch.keySets !== undefined) for (const ks of batch.keySets) install(ks);
+  if (batch.keySets !== undefined) for (const ks of batch.keySets) installKeySet(ks);
   // All items at once: jose's WebCrypto calls complete asynchronously, so they overlap.
   return Promise.all(batch.items.map((item) => verifyOne(item).catch(() => kFailed)));
 }
