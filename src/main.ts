@@ -15,7 +15,9 @@ import { Lifecycle } from './server/lifecycle.js';
 import { listenApp, type BoundListener } from './server/listen.js';
 import { loadUWS } from './server/uws-loader.js';
 import type { Logger } from './telemetry/index.js';
-import { InternalJwtSigner, TrustedProxies, UpstreamGroup } from './upstream/index.js';
+import {
+  identityHeaderPlan, InternalJwtSigner, isReservedIdentityHeader, TrustedProxies, UpstreamGroup,
+} from './upstream/index.js';
 import { startDemoUpstream, type DemoUpstream } from './cli/demo-upstream.js';
 
 /** A running proxy. */
@@ -68,7 +70,14 @@ function buildServices(config: Config): { routes: RouteSpec<ServiceRuntime>[];
     groups.push(group);
     const runtime: ServiceRuntime = {
       name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes,
-      identity: svc.identity, upstream: group,
+      identity: {
+        headers: svc.identity.headers,
+        forwardToken: svc.identity.forwardToken,
+        internalJwt: svc.identity.internalJwt,
+        plan: identityHeaderPlan(svc.identity.headerNames, svc.identity.attributes,
+          isReservedIdentityHeader),
+      },
+      upstream: group,
     };
     routes.push({ hosts: svc.hosts, pathPrefix: svc.pathPrefix, stripPrefix: svc.stripPrefix,
       service: runtime });

@@ -16,7 +16,7 @@
 import type { ErrorCode } from '../errors/index.js';
 import { checkClaims, type ClaimRules } from './claims-check.js';
 import type { JwksSource } from './jwks-source.js';
-import { principalFromClaims, type Principal } from './principal.js';
+import { principalFromClaims, type Principal, type PrincipalRules } from './principal.js';
 import type { VerifiedTokenCache } from './token-cache.js';
 import { inspectToken, type TokenHeader, type TokenLimits } from './token-shape.js';
 import type { InlineVerifier } from './inline-verifier.js';
@@ -27,6 +27,8 @@ import type { IntrospectionResult, Introspector } from './introspection.js';
 export interface IssuerRuntime {
   readonly rules: ClaimRules;
   readonly algorithms: readonly string[];
+  /** How its claims become groups and attributes. */
+  readonly principal: PrincipalRules;
   /** Undefined for an issuer whose tokens are only introspected. */
   readonly source: JwksSource | undefined;
 }
@@ -211,7 +213,8 @@ export class Authenticator {
     const at = this.#nowSec();
     const checked = checkClaims(claims, opaqueRules(issuer.rules, claims), kOpaqueHeader, at);
     if (!checked.ok) return fail(checked.code);
-    const principal = principalFromClaims(opaque.issuer, claims, undefined, 'opaque');
+    const principal = principalFromClaims(opaque.issuer, claims, undefined, 'opaque',
+      issuer.principal);
     this.#opts.cache.set(token, opaque.issuer, kIntrospected, undefined, claims,
       { header: kOpaqueHeader, principal }, at);
     return { ok: true, principal, isCacheHit: false };
@@ -224,7 +227,8 @@ export class Authenticator {
     // Step 5: claims, on every request.
     const checked = checkClaims(claims, issuer.rules, header, nowSec);
     if (!checked.ok) return { ok: false, code: checked.code };
-    return { ok: true, principal: principalFromClaims(issuerName, claims, kid), isCacheHit: false };
+    const principal = principalFromClaims(issuerName, claims, kid, 'jwt', issuer.principal);
+    return { ok: true, principal, isCacheHit: false };
   }
 }
 

@@ -25,7 +25,11 @@ export {
 } from './jwks-source.js';
 export { JwksSources } from './jwks-sources.js';
 export { type FetchJsonOptions, type FetchJsonResult, fetchJson, JwksFetchError } from './jwks-fetch.js';
-export { type Principal, kAnonymous, principalFromClaims } from './principal.js';
+export {
+  type CertificateIdentity, type CredentialKind, type Principal, type PrincipalRules, kAnonymous,
+  kMaxAttributeLength, kMaxAttributes, kMaxGroups, kNoPrincipalRules, principalFromClaims,
+} from './principal.js';
+export { claimAt } from './claim-path.js';
 export { VerifiedTokenCache, type CachedVerification } from './token-cache.js';
 export {
   Authenticator,

@@ -82,6 +82,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
     issuers.set(issuer.issuer, {
       source,
       algorithms: issuer.algorithms,
+      principal: { groupsClaims: issuer.groupsClaims, attributeClaims: issuer.attributeClaims },
       rules: {
         issuer: issuer.issuer,
         audiences: issuer.audiences,

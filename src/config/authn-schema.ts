@@ -19,6 +19,9 @@ export const kJwsAlgorithms = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ] as const;
 
+/** Most names in a claim path such as `realm_access.roles` (src/authn/claim-path.ts). */
+export const kMaxClaimPathDepth = 8;
+
 /** One accepted JWS algorithm. */
 export type JwsAlgorithm = typeof kJwsAlgorithms[number];
 
@@ -78,6 +81,10 @@ function issuerSchema(ctx: SchemaContext) {
     clockSkewSec: intField(0, 600, 'expected an integer from 0 to 600').default(30),
     maxTokenAgeSec: positiveInt().optional(),
     typ: nonEmptyString('expected a token type such as "at+jwt"').optional(),
+    // How claims become the principal's groups and attributes (src/authn/principal.ts).
+    groupsClaims: z.array(claimPath(), { error: 'expected a list of claim paths' })
+      .default(() => ['groups', 'roles']),
+    attributeClaims: attributeMap(claimPath(), 'claim path').default(() => ({})),
     refresh: refresh.prefault({}),
     // RFC 7662: opaque tokens are asked about at this endpoint (one issuer at most).
     introspection: mapping({
@@ -105,6 +112,35 @@ function algorithm() {
     }
     return z.NEVER;
   });
+}
+
+const kClaimPath = `expected a claim name, or a dot path of at most ${kMaxClaimPathDepth} ` +
+  'names such as "realm_access.roles"';
+const kAttributeName = 'expected an attribute name: a letter or _, then letters, digits, _ or -, ' +
+  'at most 64 characters';
+
+/** A claim path (src/authn/claim-path.ts): one claim name, or dot-separated nested names. */
+function claimPath() {
+  return z.string({ error: kClaimPath }).refine((path) => path !== ''
+    && path.split('.').length <= kMaxClaimPathDepth && !path.split('.').includes(''),
+  { error: kClaimPath });
+}
+
+const kAttributeNamePattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * A mapping from attribute names (as policy writes them after `claims.`) to `value`s. A bad
+ * name is reported at its own key, with the rule for names (zod's record keys would only say
+ * the mapping is wrong).
+ */
+export function attributeMap<T extends z.ZodType<string>>(value: T, what: string) {
+  return z.record(z.string(), value, { error: `expected a mapping of attribute name to ${what}` })
+    .superRefine((map, ctx) => {
+      for (const name of Object.keys(map)) {
+        if (kAttributeNamePattern.test(name)) continue;
+        ctx.addIssue(customIssue(`${kAttributeName}, got ${showValue(name)}`, [name]));
+      }
+    });
 }
 
 function isJwsAlgorithm(alg: string): alg is JwsAlgorithm {

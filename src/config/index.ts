@@ -7,7 +7,7 @@ export {
   type Config, type ConfigInput, type ServiceConfig, type UpstreamConfig, type ListenerConfig,
   type AuthnConfig, type IssuerConfig,
 } from './schema.js';
-export { type JwsAlgorithm, kJwsAlgorithms } from './authn-schema.js';
+export { type JwsAlgorithm, kJwsAlgorithms, kMaxClaimPathDepth } from './authn-schema.js';
 export {
   type ConfigDiagnostic, type ConfigErrorCode, ConfigLoadError, formatDiagnostic,
 } from './diagnostics.js';

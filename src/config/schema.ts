@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { kLogLevels } from '../telemetry/index.js';
-import { authnSchema } from './authn-schema.js';
+import { attributeMap, authnSchema } from './authn-schema.js';
+import { checkIdentityNames, identityHeaderName } from './identity-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
 import { type SecretValue } from './secret-value.js';
 import { isIssuerUrl, isServiceName } from './syntax.js';
@@ -93,9 +94,19 @@ function serviceSchema(ctx: SchemaContext) {
     // What an authenticated route tells its upstream about the caller.
     identity: mapping({
       headers: boolField().default(true),
+      headerNames: mapping({
+        credential: identityHeaderName().optional(),
+        subject: identityHeaderName().optional(),
+        issuer: identityHeaderName().optional(),
+        clientId: identityHeaderName().optional(),
+        scopes: identityHeaderName().optional(),
+        groups: identityHeaderName().optional(),
+        spiffeId: identityHeaderName().optional(),
+      }).prefault({}),
+      attributes: attributeMap(identityHeaderName(), 'header name').default(() => ({})),
       forwardToken: boolField().default(false),
       internalJwt: boolField().default(false),
-    }).prefault({}),
+    }).prefault({}).superRefine(checkIdentityNames),
     upstream: upstreamSchema(ctx),
   });
 }

@@ -13,7 +13,8 @@ import {
 } from '../routing/index.js';
 import {
   buildUpstreamHeaders, ResponseRelay, type TrustedProxies, type UpstreamGroup,
-  type BodyFraming, type UpstreamExchange, identityHeaders, type InternalJwtSigner,
+  type BodyFraming, type UpstreamExchange, identityHeaders, type IdentityHeaderPlan,
+  type InternalJwtSigner,
 } from '../upstream/index.js';
 import { writeErrorResponse } from './error-response.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -31,6 +32,8 @@ export interface ServiceRuntime {
     readonly headers: boolean;
     readonly forwardToken: boolean;
     readonly internalJwt: boolean;
+    /** Header names and fields sent when `headers` is on; its `ownedNames` are always removed. */
+    readonly plan: IdentityHeaderPlan;
   };
   readonly upstream: UpstreamGroup;
 }
@@ -190,7 +193,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     const forward = (principal?: Principal): void => {
       let identity: string[] | undefined;
       if (principal !== undefined && service.identity.headers) {
-        identity = identityHeaders(principal);
+        identity = identityHeaders(principal, service.identity.plan);
         if (identity === undefined) return refuse('IAM_AUTHN_CLAIM_INVALID');
       }
       if (principal !== undefined && service.identity.internalJwt && internalJwt !== undefined) {
@@ -217,6 +220,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
         headers: buildUpstreamHeaders({
           headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
           dropAuthorization: principal !== undefined && !service.identity.forwardToken, identity,
+          ownedNames: service.identity.plan.ownedNames,
         }, trusted),
         body,
       }, relay);

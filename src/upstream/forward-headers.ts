@@ -31,12 +31,17 @@ const kIdentityPrefixes = [
   'x-client-', 'x-original-', 'x-envoy-', 'x-rewrite-',
 ];
 
+/** `_` read as `-`: some servers and CGI gateways treat the two as one. */
+function dashed(lowerName: string): string {
+  return lowerName.includes('_') ? lowerName.replaceAll('_', '-') : lowerName;
+}
+
 /**
  * Whether a request header name is one the proxy owns, in any case/dash/underscore spelling.
  * Clients can never set these; they are removed before anything else looks at the request.
  */
 export function isReservedIdentityHeader(lowerName: string): boolean {
-  const name = lowerName.includes('_') ? lowerName.replaceAll('_', '-') : lowerName;
+  const name = dashed(lowerName);
   if (kIdentityNames.has(name)) return true;
   for (const prefix of kIdentityPrefixes) {
     if (name.startsWith(prefix)) return true;
@@ -62,6 +67,11 @@ export interface ForwardInput {
   readonly dropAuthorization?: boolean;
   /** Identity headers of the verified principal, appended after the proxy's own. */
   readonly identity?: readonly string[];
+  /**
+   * Further names the proxy owns for this service (identity headers renamed out of the
+   * reserved namespace): removed from the client's headers in every `_`/`-` spelling.
+   */
+  readonly ownedNames?: ReadonlySet<string>;
 }
 
 /** Trusted front proxies: their X-Forwarded-* values are kept and appended to. */
@@ -121,6 +131,7 @@ export function buildUpstreamHeaders(input: ForwardInput, trusted: TrustedProxie
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (kHopByHop.has(name) || isReservedIdentityHeader(name)) continue;
+    if (input.ownedNames !== undefined && input.ownedNames.has(dashed(name))) continue;
     if (name === input.requestIdHeader) continue;
     if (name === 'authorization' && input.dropAuthorization === true) continue;
     if (connectionNamed !== undefined && connectionNamed.has(name)) continue;

@@ -1,22 +1,41 @@
 /**
- * Identity headers: the verified principal, as the upstream of an authenticated route sees it.
+ * Identity headers: the verified principal, as the upstream of a service sees it.
  *
- * Names live in the proxy's own `x-portcullis-` namespace, which clients can never set (every
- * inbound spelling is removed by forward-headers.ts before anything runs). Values come from
- * token claims, so they are checked before they become header text: a claim holding CR, LF, NUL
- * or any other control character, or a character that is not a single byte, refuses the request
- * (threats.md, "Header injection from certificate / claim data").
+ * Default names live in the proxy's own `x-portcullis-` namespace, which clients can never set
+ * (every inbound spelling is removed by forward-headers.ts). A service may rename them or send
+ * principal attributes under names of its own; those names are then removed from the client's
+ * request too (`IdentityHeaderPlan.ownedNames`), so the upstream only ever sees the proxy's copy.
+ *
+ * Values come from token claims or certificates, so they are checked before they become header
+ * text: a value holding CR, LF, NUL or any other control character, or a character that is not
+ * a single byte, refuses the request (threats.md, "Header injection from certificate / claim
+ * data"). Group names are percent-encoded (RFC 3986 unreserved characters kept) and joined by
+ * commas, because real group names contain spaces and commas (`CN=Admins,OU=...`).
  */
 import type { Principal } from '../authn/index.js';
 
-/** Header names, in the order they are sent. */
+/** Principal fields that can become headers, and their default names, in sending order. */
 export const kIdentityHeaderNames = {
   credential: 'x-portcullis-credential',
   subject: 'x-portcullis-subject',
   issuer: 'x-portcullis-issuer',
   clientId: 'x-portcullis-client-id',
   scopes: 'x-portcullis-scopes',
+  groups: 'x-portcullis-groups',
+  spiffeId: 'x-portcullis-spiffe-id',
 } as const;
+
+/** A principal field that can become a header. */
+export type IdentityField = keyof typeof kIdentityHeaderNames;
+
+/** What one service sends about its caller; built once at start-up by `identityHeaderPlan`. */
+export interface IdentityHeaderPlan {
+  readonly fields: ReadonlyArray<readonly [IdentityField, string]>;
+  /** [attribute name, header name] pairs. */
+  readonly attributes: ReadonlyArray<readonly [string, string]>;
+  /** Names outside the reserved namespace that this plan sends: removed from inbound requests. */
+  readonly ownedNames: ReadonlySet<string>;
+}
 
 /** Longest value sent; longer claims are refused rather than cut (a cut id is another id). */
 const kMaxValueLength = 1024;
@@ -31,20 +50,60 @@ function isSafeValue(value: string): boolean {
 }
 
 /**
- * The identity headers of `principal` as a flat [name, value, ...] list (absent fields are
- * left out), or undefined when a claim value cannot be sent safely. The array is new and owned
- * by the caller.
+ * The plan for a service: default names with `renames` applied, plus `attributes` (attribute
+ * name -> header name). `isReserved` tells which names clients can never set anyway; the others
+ * become `ownedNames`. Names must already be valid lower-case header names (the config checks).
  */
-export function identityHeaders(principal: Principal): string[] | undefined {
-  const out: string[] = [kIdentityHeaderNames.credential, principal.kind];
-  const fields: ReadonlyArray<readonly [string, string | undefined]> = [
-    [kIdentityHeaderNames.subject, principal.subject],
-    [kIdentityHeaderNames.issuer, principal.issuer],
-    [kIdentityHeaderNames.clientId, principal.clientId],
-    [kIdentityHeaderNames.scopes, principal.scopes.length === 0 ? undefined
-      : principal.scopes.join(' ')],
-  ];
-  for (const [name, value] of fields) {
+export function identityHeaderPlan(renames: Partial<Record<IdentityField, string>>,
+  attributes: Readonly<Record<string, string>>, isReserved: (name: string) => boolean):
+  IdentityHeaderPlan {
+  const fields = (Object.keys(kIdentityHeaderNames) as IdentityField[])
+    .map((field) => [field, renames[field] ?? kIdentityHeaderNames[field]] as const);
+  const attributePairs = Object.keys(attributes).sort()
+    .map((name) => [name, attributes[name] as string] as const);
+  const ownedNames = new Set<string>();
+  for (const [, name] of [...fields, ...attributePairs]) {
+    if (!isReserved(name)) ownedNames.add(name);
+  }
+  return Object.freeze({ fields, attributes: attributePairs, ownedNames });
+}
+
+/** The plan with every default name and no attributes. */
+export const kDefaultIdentityPlan: IdentityHeaderPlan = identityHeaderPlan({}, {}, () => true);
+
+function groupsText(groups: readonly string[]): string | undefined {
+  if (groups.length === 0) return undefined;
+  return groups.map((g) => encodeURIComponent(g)).join(',');
+}
+
+function fieldValue(principal: Principal, field: IdentityField): string | undefined {
+  switch (field) {
+    case 'credential': return principal.kind;
+    case 'subject': return principal.subject;
+    case 'issuer': return principal.issuer;
+    case 'clientId': return principal.clientId;
+    case 'scopes': return principal.scopes.length === 0 ? undefined : principal.scopes.join(' ');
+    case 'groups': return groupsText(principal.groups);
+    case 'spiffeId': return principal.certificate?.spiffeId;
+  }
+}
+
+/**
+ * The identity headers of `principal` under `plan` as a flat [name, value, ...] list (absent
+ * fields are left out), or undefined when a value cannot be sent safely. The array is new and
+ * owned by the caller.
+ */
+export function identityHeaders(principal: Principal,
+  plan: IdentityHeaderPlan = kDefaultIdentityPlan): string[] | undefined {
+  const out: string[] = [];
+  for (const [field, name] of plan.fields) {
+    const value = fieldValue(principal, field);
+    if (value === undefined) continue;
+    if (!isSafeValue(value)) return undefined;
+    out.push(name, value);
+  }
+  for (const [attribute, name] of plan.attributes) {
+    const value = principal.attributes[attribute];
     if (value === undefined) continue;
     if (!isSafeValue(value)) return undefined;
     out.push(name, value);

@@ -35,5 +35,8 @@ export {
   type ForwardInput,
 } from './forward-headers.js';
 export { ResponseRelay, type RelayOwner } from './response-relay.js';
-export { identityHeaders, kIdentityHeaderNames } from './identity-headers.js';
+export {
+  type IdentityField, type IdentityHeaderPlan, identityHeaderPlan, identityHeaders,
+  kDefaultIdentityPlan, kIdentityHeaderNames,
+} from './identity-headers.js';
 export { InternalJwtSigner, type PublicJwk } from './internal-jwt.js';

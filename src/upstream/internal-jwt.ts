@@ -71,6 +71,8 @@ export class InternalJwtSigner {
       sub: principal.subject,
       client_id: principal.clientId,
       scope: principal.scopes.length === 0 ? undefined : principal.scopes.join(' '),
+      groups: principal.groups.length === 0 ? undefined : principal.groups,
+      spiffe_id: principal.certificate?.spiffeId,
       principal_issuer: principal.issuer,
       credential: principal.kind,
       request_id: requestId,

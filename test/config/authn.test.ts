@@ -46,6 +46,20 @@ const kCases: readonly BadCase[] = [
     line: 8, column: 24, field: 'authn.pool.inlineAlgorithms[0]',
   },
   {
+    name: 'empty step in a groups claim path',
+    why: 'a path like "realm_access..roles" names no claim, so it is an error at the entry',
+    yaml: withIssuers('    - issuer: https://a.example\n      jwksUrl: https://a.example/jwks\n' +
+      '      groupsClaims: [realm_access..roles]\n'),
+    line: 10, column: 22, field: 'authn.issuers[0].groupsClaims[0]',
+  },
+  {
+    name: 'attribute name with a dot',
+    why: 'policy writes claims.<name>, so a name must be one identifier; the entry is named',
+    yaml: withIssuers('    - issuer: https://a.example\n      jwksUrl: https://a.example/jwks\n' +
+      '      attributeClaims: { a.b: c }\n'),
+    line: 10, column: 31, field: 'authn.issuers[0].attributeClaims.a.b',
+  },
+  {
     name: 'none in algorithms',
     why: '"none" is no signature at all, so it is refused at the list entry',
     yaml: withIssuers('    - issuer: https://a.example\n      jwksUrl: https://a.example/jwks\n' +
@@ -198,6 +212,8 @@ describe('config/authn', () => {
       requiredClaims: [],
       requireExp: true,
       clockSkewSec: 30,
+      groupsClaims: ['groups', 'roles'],
+      attributeClaims: {},
       refresh: kDefaultRefresh,
     }]);
   });
@@ -208,6 +224,7 @@ describe('config/authn', () => {
       '      algorithms: [ES256, EdDSA]\n      audiences: [api]\n      requiredClaims: [sub]\n' +
       '      requireExp: false\n      clockSkewSec: 0\n      maxTokenAgeSec: 3600\n' +
       '      typ: at+jwt\n      refresh: { minMs: 1000, maxMs: 1000 }\n' +
+      '      groupsClaims: [realm_access.roles]\n      attributeClaims: { tenant: org.tenant }\n' +
       '    - issuer: http://127.0.0.1:4000\n      discovery: true\n');
     const config = await loadConfigText(yaml, 'authn.yaml', dir, {});
     const [first, second] = config.authn.issuers;
@@ -221,6 +238,8 @@ describe('config/authn', () => {
       clockSkewSec: 0,
       maxTokenAgeSec: 3600,
       typ: 'at+jwt',
+      groupsClaims: ['realm_access.roles'],
+      attributeClaims: { tenant: 'org.tenant' },
       refresh: { ...kDefaultRefresh, minMs: 1000, maxMs: 1000 },
     });
     assert.equal(second?.discovery, true);

@@ -39,7 +39,9 @@ describe('config/defaults', () => {
       stripPrefix: false,
       access: 'public',
       maxBodyBytes: 10485760,
-      identity: { headers: true, forwardToken: false, internalJwt: false },
+      identity: {
+        headers: true, headerNames: {}, attributes: {}, forwardToken: false, internalJwt: false,
+      },
       upstream: {
         addresses: ['127.0.0.1:3000'],
         balance: 'round-robin',

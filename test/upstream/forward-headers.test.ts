@@ -87,6 +87,16 @@ describe('upstream/forward-headers', () => {
     assert.deepEqual(out.slice(-2), ['x-portcullis-subject', 'alice']);
   });
 
+  test('owned names (renamed identity headers) are removed in every _/- spelling', () => {
+    const out = buildUpstreamHeaders({ ...base, ownedNames: new Set(['user-id']),
+      identity: ['user-id', 'alice'],
+      headers: ['user-id', 'mallory', 'user_id', 'mallory', 'accept', '*/*'] },
+    new TrustedProxies([]));
+    assert.deepEqual(values(out, 'user-id'), ['alice']);
+    assert.deepEqual(values(out, 'user_id'), []);
+    assert.deepEqual(values(out, 'accept'), ['*/*']);
+  });
+
   test('without dropAuthorization the Authorization header passes unchanged', () => {
     const out = buildUpstreamHeaders({ ...base, headers: ['authorization', 'Bearer t'] },
       new TrustedProxies([]));

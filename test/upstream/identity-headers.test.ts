@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { principalFromClaims } from '../../src/authn/principal.js';
-import { identityHeaders } from '../../src/upstream/identity-headers.js';
+import { isReservedIdentityHeader } from '../../src/upstream/forward-headers.js';
+import { identityHeaderPlan, identityHeaders } from '../../src/upstream/identity-headers.js';
+
+const kGroups = { groupsClaims: ['groups'], attributeClaims: { tenant: 'org.tenant' } };
 
 describe('upstream/identity-headers', () => {
   test('a full principal gives every header, in a fixed order', () => {
@@ -24,6 +27,37 @@ describe('upstream/identity-headers', () => {
     ]);
   });
 
+  test('groups are percent-encoded and comma-joined, so spaces and commas stay unambiguous', () => {
+    const p = principalFromClaims('https://idp', { groups: ['ops', 'CN=Admins,OU=IT', 'a b'] },
+      undefined, 'jwt', kGroups);
+    assert.deepEqual(identityHeaders(p)?.slice(-2), [
+      'x-portcullis-groups', 'ops,CN%3DAdmins%2COU%3DIT,a%20b',
+    ]);
+  });
+
+  test('a plan renames fields and sends chosen attributes under their own names', () => {
+    const plan = identityHeaderPlan({ subject: 'x-user-id' }, { tenant: 'x-tenant-id' },
+      isReservedIdentityHeader);
+    const p = principalFromClaims('https://idp', { sub: 'u1', org: { tenant: 't9' } }, undefined,
+      'jwt', kGroups);
+    assert.deepEqual(identityHeaders(p, plan), [
+      'x-portcullis-credential', 'jwt', 'x-user-id', 'u1', 'x-portcullis-issuer', 'https://idp',
+      'x-tenant-id', 't9',
+    ]);
+  });
+
+  test('names outside the reserved namespace become owned names; reserved ones do not', () => {
+    const plan = identityHeaderPlan({ subject: 'user-id', issuer: 'x-user-issuer' },
+      { tenant: 'tenant-id' }, isReservedIdentityHeader);
+    assert.deepEqual([...plan.ownedNames].sort(), ['tenant-id', 'user-id']);
+  });
+
+  test('an attribute value with CR LF refuses like any claim', () => {
+    const plan = identityHeaderPlan({}, { tenant: 'x-tenant' }, isReservedIdentityHeader);
+    const p = principalFromClaims('https://idp', { tenant: 'a\r\nX-Evil: 1' }, undefined);
+    assert.equal(identityHeaders(p, plan), undefined);
+  });
+
   const kRefused: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
     ['CR LF in sub would split the header block', { sub: 'a\r\nX-Injected: 1' }],
     ['a NUL truncates values in C upstreams', { sub: 'a\u0000b' }],
@@ -34,7 +68,8 @@ describe('upstream/identity-headers', () => {
   ];
   for (const [why, claims] of kRefused) {
     test(`refused: ${why}`, () => {
-      assert.equal(identityHeaders(principalFromClaims('https://idp', claims, undefined)), undefined);
+      const p = principalFromClaims('https://idp', claims, undefined);
+      assert.equal(identityHeaders(p), undefined);
     });
   }
 });

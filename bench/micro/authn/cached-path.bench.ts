@@ -14,7 +14,8 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Bench } from 'tinybench';
 import {
-  Authenticator, type CachedDerivation, JwksSource, VerifiedTokenCache, VerifierPool,
+  Authenticator, type CachedDerivation, JwksSource, kNoPrincipalRules, VerifiedTokenCache,
+  VerifierPool,
 } from '../../../src/authn/index.js';
 
 const kBatch = 1024;
@@ -39,10 +40,12 @@ const cache = new VerifiedTokenCache<CachedDerivation>(1000, 1 << 20);
 source.onChange((ks) => pool.setKeySet(ks));
 await source.start();
 const authenticator = new Authenticator({
-  issuers: new Map([[kIssuer, { source, algorithms: ['RS256'], rules: {
-    issuer: kIssuer, audiences: ['orders'], requiredClaims: ['sub'], clockSkewSec: 30,
-    requireExp: true, typ: 'at+jwt',
-  } }]]),
+  issuers: new Map([[kIssuer, {
+    source, algorithms: ['RS256'], principal: kNoPrincipalRules, rules: {
+      issuer: kIssuer, audiences: ['orders'], requiredClaims: ['sub'], clockSkewSec: 30,
+      requireExp: true, typ: 'at+jwt',
+    },
+  }]]),
   pool,
   cache,
   limits: { maxTokenBytes: 8192, maxHeaderBytes: 2048 },
