@@ -84,6 +84,12 @@ after(async () => {
   await idp?.stop();
 });
 
+/** The `kid` of a compact JWS, read without verifying it (for assertions only). */
+function kidOf(token: string): unknown {
+  const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
+  return (header as { kid?: unknown }).kid;
+}
+
 function get(path: string, authorization?: string): Promise<RawResponse> {
   const auth = authorization === undefined ? '' : `Authorization: ${authorization}\r\n`;
   return rawRequest(proxy.port, `GET ${path} HTTP/1.1\r\nHost: api.test\r\n${auth}\r\n`);
@@ -279,6 +285,22 @@ describe('server/bearer-auth e2e', () => {
     const rec = upstream.requests.at(-1);
     assert.equal(rec?.bodyBytes, body.length);
     assert.equal(rec?.bodySha256, createHash('sha256').update(body).digest('hex'));
+  });
+
+  test('a rotation that keeps the old key published: old and new tokens both verify', async () => {
+    const old = await idp.clientCredentialsToken();
+    assert.equal((await get('/api/pre-overlap', `Bearer ${old}`)).status, 200);
+    await idp.rotateKeys({ keepPrevious: true });
+    // Unknown-kid refetches are rate-limited (200 ms here): earlier cases used one already.
+    await new Promise((r) => setTimeout(r, 250));
+    const fresh = await idp.clientCredentialsToken();
+    assert.notEqual(kidOf(fresh), kidOf(old), 'the provider signs with the new key');
+    const res = await get('/api/overlap-new', `Bearer ${fresh}`);
+    assert.equal(res.status, 200, `the new kid triggered one refetch ${
+      res.headers.get('x-portcullis-error')?.[0]}`);
+    // The refetch made a new key-set version, which flushed the cache: the old token is
+    // verified again, against the old key, still published.
+    assert.equal((await get('/api/overlap-old', `Bearer ${old}`)).status, 200);
   });
 
   test('after a key rotation, new tokens are accepted and old ones refused', async () => {

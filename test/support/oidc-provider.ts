@@ -49,11 +49,13 @@ export interface TestIdp {
   /** The secret of a test client, for configuring the proxy as an introspecting client. */
   clientSecret(clientId: string): string;
   /**
-   * Key rotation: a new RSA key with a new kid becomes the only signing key. The provider is
-   * rebuilt behind the same listener (same port, same issuer), because oidc-provider reads its
-   * JWKS once at construction; provider state other than keys (none matters for JWTs) is lost.
+   * Key rotation: a new RSA key with a new kid becomes the signing key. With `keepPrevious` the
+   * keys in use so far stay published after it (tokens they signed keep verifying); without it
+   * the new key is the only one. The provider is rebuilt behind the same listener (same port,
+   * same issuer), because oidc-provider reads its JWKS once at construction; provider state
+   * other than keys (none matters for JWTs) is lost.
    */
-  rotateKeys(): Promise<void>;
+  rotateKeys(opts?: { keepPrevious?: boolean }): Promise<void>;
   /** Closes the listener and every open connection; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -133,6 +135,8 @@ class OidcTestIdp implements TestIdp {
   readonly #ttlSec: number;
   readonly #server: Server;
   #handler: Handler | undefined;
+  /** The published private JWKs, the signing key first. */
+  #keys: JWK[] = [];
   #issuer = '';
   #stopped: Promise<void> | undefined;
 
@@ -175,9 +179,11 @@ class OidcTestIdp implements TestIdp {
     this.#issuer = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
-  async installKey(alg: Alg): Promise<void> {
+  async installKey(alg: Alg, keepPrevious = false): Promise<void> {
     const { privateKey } = await generateKeyPair(alg, { extractable: true });
     const jwk: JWK = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
+    // oidc-provider signs with the first key of the wanted algorithm: the new key goes first.
+    this.#keys = keepPrevious ? [jwk, ...this.#keys] : [jwk];
     this.#handler = new this.#module.default(this.#issuer, this.#config(jwk)).callback();
   }
 
@@ -215,8 +221,8 @@ class OidcTestIdp implements TestIdp {
     return token;
   }
 
-  async rotateKeys(): Promise<void> {
-    await this.installKey('RS256');
+  async rotateKeys(opts: { keepPrevious?: boolean } = {}): Promise<void> {
+    await this.installKey('RS256', opts.keepPrevious === true);
   }
 
   async stop(): Promise<void> {
@@ -233,7 +239,7 @@ class OidcTestIdp implements TestIdp {
     const { InvalidTarget } = this.#module.errors;
     return {
       adapter: MapAdapter,
-      jwks: { keys: [jwk] },
+      jwks: { keys: this.#keys },
       routes: { token: kTokenPath, jwks: kJwksPath },
       cookies: { keys: [randomUUID()] },
       scopes: kScopes.split(' '),
