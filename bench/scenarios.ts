@@ -112,3 +112,209 @@ export const kForwardTargets = {
   /** Portcullis RSS with those connections open stays below this. */
   maxIdleRssBytes: 120_000_000,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Authentication at the edge (bench/e2e/authn-edge.ts, `npm run bench:authn`).
+
+/** The issuer, audience and key id every bench token carries. */
+export const kBenchIssuer = 'https://idp.bench.portcullis.test';
+export const kBenchAudience = 'bench-api';
+
+/** Algorithms of the cold-verification section: one key pair each, one token set each. */
+export type AuthnAlgorithm = 'RS256' | 'ES256';
+export const kAuthnAlgorithms: readonly AuthnAlgorithm[] = ['RS256', 'ES256'];
+
+/** Route prefixes of the Portcullis config: a public service and an authenticated one. */
+export const kPublicPath = '/public/item';
+export const kPrivatePath = '/private/item';
+
+/** Portcullis's verifier settings for one target: `authn.pool` in its config. */
+export interface PortcullisVerifier {
+  readonly threads: number;
+  readonly batchMaxItems: number;
+  readonly batchMaxWaitUs: number;
+  /** Algorithms verified on the main thread; the rest go to the pool. */
+  readonly inline: readonly AuthnAlgorithm[];
+}
+
+/** The default pool (the config defaults) and main-thread verification. */
+const kPoolDefault: PortcullisVerifier = {
+  threads: 2, batchMaxItems: 16, batchMaxWaitUs: 200, inline: [],
+};
+const kInlineAll: PortcullisVerifier = { ...kPoolDefault, inline: ['RS256', 'ES256'] };
+
+/**
+ * Section 1, the cached path: one Portcullis process, the same wrk load without a token on the
+ * public route and with one reused RS256 token on the authenticated route. `public-again` is the
+ * same build and request as `public`, measured as a separate target: the noise floor of the
+ * CPU-per-request difference.
+ */
+export type CachedScenarioName = 'authn/public' | 'authn/public-again' | 'authn/cached alg=RS256';
+
+export interface CachedScenario {
+  readonly name: CachedScenarioName;
+  readonly summary: string;
+  readonly path: string;
+  /** Whether wrk sends `Authorization: Bearer <the one RS256 token>`. */
+  readonly hasToken: boolean;
+}
+
+export const kCachedScenarios: readonly CachedScenario[] = [
+  { name: 'authn/public', summary: 'public route, no Authorization header', path: kPublicPath,
+    hasToken: false },
+  { name: 'authn/cached alg=RS256', summary: 'authenticated route, one reused RS256 token '
+    + '(verified once, then answered by the verified-token cache)', path: kPrivatePath,
+    hasToken: true },
+  { name: 'authn/public-again', summary: 'the same as authn/public, measured again: the noise '
+    + 'floor of the difference', path: kPublicPath, hasToken: false },
+];
+
+/** Which server a cold-verification target runs. */
+export type ColdKind = 'portcullis' | 'haproxy' | 'fastify';
+
+/** Section 2, cold verification: every request carries a token the target has not seen. */
+export interface ColdScenario {
+  /** `authn/cold alg=<alg> target=<target>`. */
+  readonly name: string;
+  readonly alg: AuthnAlgorithm;
+  readonly target: string;
+  readonly kind: ColdKind;
+  readonly summary: string;
+  /** For `kind: 'portcullis'`. */
+  readonly verifier?: PortcullisVerifier;
+  /**
+   * taskset list overriding the target core: informational rows that let the process use both
+   * cores (taking what wrk and the upstream leave); never compared with the one-core peers.
+   */
+  readonly cpus?: string;
+}
+
+/** The cold targets for one algorithm, in the order of the first round. */
+function coldScenarios(alg: AuthnAlgorithm): ColdScenario[] {
+  const name = (target: string): string => `authn/cold alg=${alg} target=${target}`;
+  return [
+    { name: name('portcullis-pool'), alg, target: 'portcullis-pool', kind: 'portcullis',
+      verifier: kPoolDefault,
+      summary: 'Portcullis, Piscina pool (2 threads, batches of up to 16, 200 µs wait)' },
+    { name: name('portcullis-pool-1t'), alg, target: 'portcullis-pool-1t', kind: 'portcullis',
+      verifier: { threads: 1, batchMaxItems: 64, batchMaxWaitUs: 200, inline: [] },
+      summary: 'Portcullis, Piscina pool tuned for one core (1 thread, batches of up to 64)' },
+    { name: name('portcullis-inline'), alg, target: 'portcullis-inline', kind: 'portcullis',
+      verifier: kInlineAll,
+      summary: 'Portcullis, main-thread verification (jose + WebCrypto on libuv\'s threads)' },
+    { name: name('portcullis-pool-2cores'), alg, target: 'portcullis-pool-2cores',
+      kind: 'portcullis', verifier: kPoolDefault, cpus: '0,1',
+      summary: 'informational: the default pool, process allowed on both cores' },
+    { name: name('portcullis-inline-2cores'), alg, target: 'portcullis-inline-2cores',
+      kind: 'portcullis', verifier: kInlineAll, cpus: '0,1',
+      summary: 'informational: inline, process allowed on both cores' },
+    { name: name('haproxy'), alg, target: 'haproxy', kind: 'haproxy',
+      summary: 'HAProxy 2.6 `jwt_verify` with alg/iss/aud/exp ACLs, nbthread 1' },
+    { name: name('fastify'), alg, target: 'fastify', kind: 'fastify',
+      summary: 'fastify + @fastify/jwt (`await request.jwtVerify()`) + @fastify/http-proxy' },
+  ];
+}
+
+export const kColdScenarios: readonly ColdScenario[] = kAuthnAlgorithms.flatMap(coldScenarios);
+
+/**
+ * Portcullis's config for the authn bench: a public and an authenticated service in front of
+ * the upstream, one issuer whose keys come from `jwksFile` (absolute path).
+ */
+export function authnPortcullisConfig(opts: {
+  proxyPort: number; adminPort: number; upstreamPort: number; jwksFile: string;
+  verifier: PortcullisVerifier;
+}): string {
+  const v = opts.verifier;
+  const upstream = `    upstream: { addresses: ['127.0.0.1:${opts.upstreamPort}'] }`;
+  return [
+    'listeners:',
+    `  proxy: { host: 127.0.0.1, port: ${opts.proxyPort} }`,
+    `  admin: { host: 127.0.0.1, port: ${opts.adminPort} }`,
+    'log: { level: warn }',
+    'authn:',
+    `  pool: { threads: ${v.threads}, batchMaxItems: ${v.batchMaxItems}, `
+      + `batchMaxWaitUs: ${v.batchMaxWaitUs}, inlineAlgorithms: [${v.inline.join(', ')}] }`,
+    '  issuers:',
+    `    - issuer: ${kBenchIssuer}`,
+    `      jwksFile: ${JSON.stringify(opts.jwksFile)}`,
+    `      algorithms: [${kAuthnAlgorithms.join(', ')}]`,
+    `      audiences: [${kBenchAudience}]`,
+    'services:',
+    '  - name: public',
+    `    pathPrefix: ${kPublicPath.slice(0, kPublicPath.indexOf('/', 1))}`,
+    '    access: public',
+    upstream,
+    '  - name: private',
+    `    pathPrefix: ${kPrivatePath.slice(0, kPrivatePath.indexOf('/', 1))}`,
+    '    access: authenticated',
+    upstream,
+    '',
+  ].join('\n');
+}
+
+/**
+ * HAProxy 2.6's config: `jwt_verify` checks the signature only, so the algorithm, issuer,
+ * audience and expiry are ACL rules over `jwt_header_query` / `jwt_payload_query`. The key is a
+ * PEM public key file (a certificate is refused with a misleading "file not found"). One thread,
+ * keep-alive to the upstream.
+ */
+export function haproxyConfig(opts: {
+  port: number; upstreamPort: number; alg: AuthnAlgorithm; publicKeyPem: string;
+}): string {
+  return `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend bench
+  bind 127.0.0.1:${opts.port}
+  http-request deny deny_status 401 unless { req.hdr_cnt(authorization) eq 1 }
+  http-request set-var(txn.bearer) http_auth_bearer
+  http-request set-var(txn.alg) var(txn.bearer),jwt_header_query('$.alg')
+  http-request deny deny_status 401 unless { var(txn.alg) -m str ${opts.alg} }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_verify(txn.alg,"${opts.publicKeyPem}") -m int 1 }
+  http-request set-var(txn.iss) var(txn.bearer),jwt_payload_query('$.iss')
+  http-request set-var(txn.aud) var(txn.bearer),jwt_payload_query('$.aud')
+  http-request set-var(txn.exp) var(txn.bearer),jwt_payload_query('$.exp','int')
+  http-request set-var(txn.now) date()
+  http-request deny deny_status 401 unless { var(txn.iss) -m str ${kBenchIssuer} }
+  http-request deny deny_status 401 unless { var(txn.aud) -m str ${kBenchAudience} }
+  http-request deny deny_status 401 if { var(txn.exp),sub(txn.now) -m int le 0 }
+  default_backend upstream
+backend upstream
+  http-reuse always
+  server up 127.0.0.1:${opts.upstreamPort} maxconn 64
+`;
+}
+
+/** Load shape and run lengths of the authn bench; wrk as in kForwardLoad. */
+export const kAuthnLoad = {
+  threads: 1,
+  connections: 64,
+  full: { seconds: 8, rounds: 3, warmupSeconds: 2 },
+  quick: { seconds: 3, rounds: 1, warmupSeconds: 1 },
+  /**
+   * Highest cold-verification rate any target is expected to reach here, per algorithm: each
+   * run gets this many unique tokens per second of its length. A faster target runs out, gets
+   * 401s for the rest, and its run is marked invalid (raise the figure then).
+   */
+  maxColdReqPerSec: { RS256: 25_000, ES256: 15_000 },
+  /** Token validity: tokens expire this long after they are made; reused while 2 h remain. */
+  tokenLifetimeSec: 48 * 3600,
+  minTokenValiditySec: 2 * 3600,
+} as const;
+
+/** Pass/fail targets of the authn bench (issue 3). */
+export const kAuthnTargets = {
+  /** Main-thread cost of a cached-token request over a public one, median µs. */
+  maxCachedPathUs: 3,
+  /** Portcullis unique-token RS256 req/s at least this multiple of HAProxy's. */
+  minVsHaproxy: 1,
+  /** ... and at least this multiple of fastify + @fastify/jwt's. */
+  minVsFastify: 2,
+} as const;

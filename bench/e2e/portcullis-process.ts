@@ -32,12 +32,13 @@ const kStopTimeoutMs = 5_000;
 
 /**
  * Spawns Portcullis from `repoRoot` (built: `npm run build`), forwarding every request to
- * 127.0.0.1:`upstreamPort`. Refuses ports that already answer (uWS shares a port with a
+ * 127.0.0.1:`upstreamPort`, or with the YAML `config` returns for the ports chosen. Refuses ports that already answer (uWS shares a port with a
  * leftover server). Rejects with the process's own output when it exits or is not ready
  * within `startTimeoutMs`.
  */
 export async function startPortcullis(opts: {
   repoRoot: string; upstreamPort: number; cpus?: string; startTimeoutMs?: number;
+  config?: (proxyPort: number, adminPort: number) => string;
 }): Promise<PortcullisProcess> {
   const proxyPort = await freePort();
   let adminPort = await freePort();
@@ -49,7 +50,8 @@ export async function startPortcullis(opts: {
   // 1. Config in a temp dir, then the process in its own group.
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
   const configPath = join(dir, 'portcullis.yaml');
-  const config = portcullisConfig(proxyPort, adminPort, opts.upstreamPort);
+  const config = opts.config?.(proxyPort, adminPort)
+    ?? portcullisConfig(proxyPort, adminPort, opts.upstreamPort);
   await writeFile(configPath, config);
   const node = ['node', 'bin/portcullis.js', 'serve', '--config', configPath];
   const command = opts.cpus === undefined ? node : ['taskset', '-c', opts.cpus, ...node];

@@ -26,12 +26,22 @@ export interface WrkOptions {
   connections: number;
   /** taskset CPU list for wrk; unpinned when absent. */
   cpus?: string;
+  /** Extra request headers, `Name: value` each (wrk's `-H`). */
+  headers?: readonly string[];
+  /** A wrk Lua script (`-s`) and the arguments its `init(args)` receives (after `--`). */
+  script?: { path: string; args: readonly string[] };
 }
 
 /** The argv that `runWrk` executes, for reports. */
 export function wrkCommand(opts: WrkOptions): string[] {
   const wrk = ['wrk', `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`,
-    '--latency', opts.url];
+    '--latency'];
+  for (const header of opts.headers ?? []) wrk.push('-H', header);
+  if (opts.script !== undefined) wrk.push('-s', opts.script.path);
+  wrk.push(opts.url);
+  if (opts.script !== undefined && opts.script.args.length > 0) {
+    wrk.push('--', ...opts.script.args);
+  }
   return opts.cpus === undefined ? wrk : ['taskset', '-c', opts.cpus, ...wrk];
 }
 

@@ -5,6 +5,7 @@
  * worker pool first, with keys from a JWKS file. Run after a build with:
  *
  *   node dist/bench/micro/authn/cached-path.bench.js
+ *   node dist/bench/micro/authn/cached-path.bench.js --json   (one JSON line, for authn-edge.ts)
  *
  * Each sample is the mean of a batch of calls (a single call is below the timer's resolution).
  */
@@ -70,9 +71,22 @@ bench.add('authn/authenticate path=cached alg=RS256', () => {
 });
 await bench.run();
 
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}`);
-console.log(`batch of ${kBatch} calls per sample, 4 tokens of ${tokens[0]?.length} bytes, sink ${sink}`);
-console.table(bench.table());
+if (process.argv.includes('--json')) {
+  const task = bench.tasks[0];
+  const result = task?.result;
+  if (result === undefined || !('latency' in result)) throw new Error('the bench did not complete');
+  const { latency } = result;
+  console.log(JSON.stringify({
+    name: task?.name, medianUs: latency.p50 * 1e3, meanUs: latency.mean * 1e3,
+    p99Us: latency.p99 * 1e3, rmePct: latency.rme, samples: latency.samplesCount,
+    callsPerSample: kBatch, tokenBytes: tokens[0]?.length, sink,
+  }));
+} else {
+  console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}`);
+  console.log(`batch of ${kBatch} calls per sample, 4 tokens of ${tokens[0]?.length} bytes, `
+    + `sink ${sink}`);
+  console.table(bench.table());
+}
 
 source.stop();
 await pool.close();
