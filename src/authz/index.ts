@@ -1,1 +1,5 @@
-export { loadEvaluator, kEvaluatorAbiVersion, type EvaluatorModule } from './engine.js';
+export { loadEvaluator, kEvaluatorAbiVersion, PolicyEngine, type EvaluatorModule } from './engine.js';
+export type { AuthzPrincipal, AuthzRequest, Decision } from './request.js';
+export {
+  referenceDecide, whyNot, principalRoles, pathSegments, type ReferenceDecision,
+} from './reference-evaluator.js';

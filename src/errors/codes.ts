@@ -246,6 +246,65 @@ export const kErrorCodes = {
     message: 'The signature verification pool failed.',
   },
 
+  // Authorization (src/authz/): policy decisions and the evaluator
+  IAM_AUTHZ_DENIED: {
+    status: 403,
+    reason: 'denied',
+    message: 'The policy does not allow this request.',
+  },
+  IAM_AUTHZ_REQUEST_LIMITS: {
+    status: 403,
+    reason: 'authz_request_limits',
+    message: 'The request has more path segments, scopes, groups or attribute bytes than policy evaluation accepts.',
+  },
+  IAM_AUTHZ_NO_POLICY: {
+    status: 503,
+    reason: 'no_policy',
+    message: 'No policy bundle is active yet.',
+  },
+  IAM_AUTHZ_EVALUATOR_FAILED: {
+    status: 500,
+    reason: 'evaluator_failed',
+    message: 'The policy evaluator failed on this request.',
+  },
+
+  // Policy bundles (src/policy/, src/control/); raised on load and swap, never per request
+  IAM_BUNDLE_MALFORMED: {
+    status: 500,
+    reason: 'bundle_malformed',
+    message: 'The policy bundle is not a valid bundle.',
+  },
+  IAM_BUNDLE_VERSION_UNSUPPORTED: {
+    status: 500,
+    reason: 'bundle_version_unsupported',
+    message: 'The policy bundle uses a schema or layout version this build does not know.',
+  },
+  IAM_BUNDLE_SIGNATURE_MISSING: {
+    status: 500,
+    reason: 'bundle_unsigned',
+    message: 'The policy bundle has no signature.',
+  },
+  IAM_BUNDLE_SIGNATURE_INVALID: {
+    status: 500,
+    reason: 'bundle_signature_invalid',
+    message: 'The policy bundle signature does not verify with any configured key.',
+  },
+  IAM_BUNDLE_VERSION_OLDER: {
+    status: 500,
+    reason: 'bundle_older',
+    message: 'The policy bundle is not newer than the active one.',
+  },
+  IAM_BUNDLE_SOURCE_FAILED: {
+    status: 500,
+    reason: 'bundle_source_failed',
+    message: 'The policy bundle could not be fetched from its source.',
+  },
+  IAM_POLICY_COMPILE_FAILED: {
+    status: 500,
+    reason: 'policy_compile_failed',
+    message: 'The policy sources have errors.',
+  },
+
   // Upstream (src/upstream/)
   IAM_UPSTREAM_CONNECT_FAILED: {
     status: 502,

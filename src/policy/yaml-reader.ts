@@ -1,0 +1,147 @@
+/**
+ * Typed reads from a YAML node tree with positions, reporting 1xx diagnostics on anything that is
+ * not of the expected shape. The parser (`parse.ts`) walks policy files with it, so that every
+ * diagnostic names the file, line and column of the value at fault.
+ */
+import { type Document, type LineCounter, type Node, isAlias, isMap, isScalar, isSeq } from 'yaml';
+import type { DiagnosticSink } from './diagnostics.js';
+import type { SourcePos } from './model.js';
+
+/** A mapping's entries by key, each with its value node (null for `key:` with no value). */
+export type MapEntries = Map<string, { readonly keyNode: Node; readonly value: Node | null }>;
+
+/** Reads one file's nodes. Every method reports its own diagnostic and returns undefined. */
+export class YamlReader {
+  readonly file: string;
+  readonly #lines: LineCounter;
+  readonly #sink: DiagnosticSink;
+  readonly #doc: Document;
+
+  constructor(file: string, lines: LineCounter, sink: DiagnosticSink, doc: Document) {
+    this.file = file;
+    this.#lines = lines;
+    this.#sink = sink;
+    this.#doc = doc;
+  }
+
+  /** The node an alias (`*name`) stands for; other nodes as they are. */
+  deref(node: Node | null): Node | null {
+    return isAlias(node) ? ((node.resolve(this.#doc) ?? null) as Node | null) : node;
+  }
+
+  /** The position of `node` (the file start when it has none). */
+  pos(node: Node | null | undefined): SourcePos {
+    const offset = node?.range?.[0] ?? 0;
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+
+  /** Reports a diagnostic at `node`. */
+  error(code: Parameters<DiagnosticSink['error']>[0], node: Node | null | undefined,
+    message: string): void {
+    this.#sink.error(code, this.pos(node), message);
+  }
+
+  /** A mapping with string keys, each key among `allowed` (undefined allows any key). */
+  map(input: Node | null, what: string, allowed?: readonly string[]): MapEntries | undefined {
+    const node = this.deref(input);
+    if (!isMap(node)) {
+      this.error(101, node, `${what}: expected a mapping`);
+      return undefined;
+    }
+    const entries: MapEntries = new Map();
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node;
+      if (!isScalar(keyNode) || typeof keyNode.value !== 'string') {
+        this.error(101, keyNode, `${what}: keys must be strings`);
+        continue;
+      }
+      const key = keyNode.value;
+      if (allowed !== undefined && !allowed.includes(key)) {
+        this.error(102, keyNode, `${what}: unknown key "${key}" (expected one of ${allowed.join(', ')})`);
+        continue;
+      }
+      if (entries.has(key)) {
+        this.error(102, keyNode, `${what}: key "${key}" appears twice`);
+        continue;
+      }
+      entries.set(key, { keyNode, value: (pair.value ?? null) as Node | null });
+    }
+    return entries;
+  }
+
+  /** The items of a list. */
+  list(input: Node | null, what: string): Node[] | undefined {
+    const node = this.deref(input);
+    if (!isSeq(node)) {
+      this.error(101, node, `${what}: expected a list`);
+      return undefined;
+    }
+    return node.items as Node[];
+  }
+
+  /** A string scalar (quoted or plain, but a string: `42` or `true` must be quoted). */
+  string(input: Node | null, what: string): string | undefined {
+    const node = this.deref(input);
+    if (!isScalar(node) || typeof node.value !== 'string') {
+      this.error(101, node, `${what}: expected a string (quote numbers and booleans)`);
+      return undefined;
+    }
+    return node.value;
+  }
+
+  /** A non-empty list of strings, each checked against `pattern` when given. */
+  strings(input: Node | null, what: string, pattern?: RegExp, hint?: string): string[] | undefined {
+    const node = this.deref(input);
+    const items = this.list(node, what);
+    if (items === undefined) return undefined;
+    if (items.length === 0) {
+      this.error(104, node, `${what}: expected at least one value`);
+      return undefined;
+    }
+    const out: string[] = [];
+    for (const item of items) {
+      const value = this.string(item, what);
+      if (value === undefined) return undefined;
+      if (pattern !== undefined && !pattern.test(value)) {
+        this.error(104, item, `${what}: ${JSON.stringify(value)} is not ${hint ?? 'valid'}`);
+        return undefined;
+      }
+      out.push(value);
+    }
+    return out;
+  }
+
+  /** An integer scalar within [min, max]. */
+  integer(input: Node | null, what: string, min: number, max: number): number | undefined {
+    const node = this.deref(input);
+    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)
+      || node.value < min || node.value > max) {
+      this.error(104, node, `${what}: expected an integer from ${min} to ${max}`);
+      return undefined;
+    }
+    return node.value;
+  }
+
+  /** `true` or `false`. */
+  boolean(input: Node | null, what: string): boolean | undefined {
+    const node = this.deref(input);
+    if (!isScalar(node) || typeof node.value !== 'boolean') {
+      this.error(101, node, `${what}: expected true or false`);
+      return undefined;
+    }
+    return node.value;
+  }
+
+  /** Reports 103 for each `required` key that `entries` lacks; true when none is missing. */
+  requires(entries: MapEntries, node: Node | null, what: string,
+    required: readonly string[]): boolean {
+    let ok = true;
+    for (const key of required) {
+      if (entries.has(key)) continue;
+      this.error(103, node, `${what}: missing "${key}"`);
+      ok = false;
+    }
+    return ok;
+  }
+}
