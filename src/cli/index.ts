@@ -13,7 +13,8 @@ import {
 import { PortcullisError } from '../errors/index.js';
 import { startPortcullis } from '../main.js';
 import { Logger } from '../telemetry/index.js';
-import { kUsage, parseArgs, UsageError, type Command } from './args.js';
+import { kUsage, parseArgs, resolveCreatedAt, UsageError, type Command } from './args.js';
+import { runCompile, runExplain, runSign, runTest, type Output } from './policy-commands.js';
 import { createDemoIssuer, type DemoIssuer } from './demo-issuer.js';
 
 const kRequire = createRequire(import.meta.url);
@@ -166,6 +167,37 @@ class ShutdownSignals {
   }
 }
 
+const kStdio: Output = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+async function runPolicyCommand(cmd: Extract<Command, { kind: 'compile' | 'sign' | 'test' | 'explain' }>):
+  Promise<number> {
+  try {
+    switch (cmd.kind) {
+      case 'compile':
+        return await runCompile({ dir: cmd.dir, out: cmd.out, policyVersion: cmd.policyVersion,
+          createdAtMs: resolveCreatedAt(cmd.createdAt, process.env, Date.now()),
+          compiler: `portcullis ${version()}` }, kStdio);
+      case 'sign':
+        return await runSign(cmd, kStdio);
+      case 'test':
+        return await runTest(cmd, kStdio);
+      case 'explain':
+        return await runExplain(cmd, kStdio);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return 2;
+    }
+    const code = err instanceof PortcullisError ? `${err.code}: ` : '';
+    process.stderr.write(`portcullis: ${code}${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script path). Resolves the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let cmd: Command;
@@ -190,6 +222,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(describeConfig(loaded));
       return 0;
     }
+    case 'compile':
+    case 'sign':
+    case 'test':
+    case 'explain':
+      return runPolicyCommand(cmd);
     case 'serve': {
       const code = await serve(cmd);
       // uWS keeps its sockets open; the process ends here once the drain is done.

@@ -12,3 +12,7 @@ export {
   decodeBundle, encodeBundle, sourceDigest, kBundleSchemaVersion, type BundleMeta, type DecodedBundle,
 } from './bundle.js';
 export { compilePolicy, readPolicyDir, type CompileOptions, type CompiledPolicy } from './compile.js';
+export {
+  signBundle, verifyBundleSignature, bundleVerifyKey, type BundleAlgorithm, type BundleVerifyKey,
+} from './signature.js';
+export { admitBundle, type Admission } from './admission.js';
