@@ -36,6 +36,8 @@ export interface JwksSourceStatus {
   /** Failure kind of the latest load if it failed (e.g. `timeout`, `status`), else undefined. */
   readonly lastError: string | undefined;
   readonly consecutiveFailures: number;
+  /** Failed loads since the source started (a counter, for metrics). */
+  readonly totalFailures: number;
   /** Time since the current key set was last confirmed by a successful load, if any. */
   readonly keySetAgeMs: number | undefined;
   /** Version of the current key set; 0 before the first load. */
@@ -67,6 +69,7 @@ export class JwksSource {
   #lastSuccessMs: number | undefined;
   #lastError: string | undefined;
   #failures = 0;
+  #totalFailures = 0;
 
   /** @throws PortcullisError `IAM_CONFIG_INVALID` if the options name no or several sources. */
   constructor(options: JwksSourceOptions) {
@@ -147,6 +150,7 @@ export class JwksSource {
       lastSuccessMs: this.#lastSuccessMs,
       lastError: this.#lastError,
       consecutiveFailures: this.#failures,
+      totalFailures: this.#totalFailures,
       keySetAgeMs: this.#lastSuccessMs === undefined ? undefined : Date.now() - this.#lastSuccessMs,
       version: this.#current?.version ?? 0,
     };
@@ -168,6 +172,7 @@ export class JwksSource {
     const keys = filtered?.ok === true ? filtered.keys : undefined;
     if (keys === undefined || keys.length === 0) {
       this.#failures++;
+      this.#totalFailures++;
       this.#lastError = outcome.ok ? (keys === undefined ? 'invalid_jwks' : 'no_usable_keys')
         : outcome.kind;
       this.#schedule.afterFailure(this.#failures);

@@ -5,7 +5,7 @@
  */
 export {
   type Config, type ConfigInput, type ServiceConfig, type UpstreamConfig, type ListenerConfig,
-  type AuthnConfig, type IssuerConfig,
+  type AuthnConfig, type IssuerConfig, type AuditConfig, type RevocationConfig,
 } from './schema.js';
 export { type JwsAlgorithm, kJwsAlgorithms, kMaxClaimPathDepth } from './authn-schema.js';
 export {

@@ -10,12 +10,13 @@
 import { z } from 'zod';
 import { kLogLevels } from '../telemetry/index.js';
 import { attributeMap, authnSchema } from './authn-schema.js';
+import { auditSchema, revocationSchema } from './audit-schema.js';
 import { checkIdentityNames, identityHeaderName } from './identity-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
 import { type SecretValue } from './secret-value.js';
 import { isIssuerUrl, isServiceName } from './syntax.js';
 import {
-  type SchemaContext, boolField, bindHost, cidr, enumField, headerName, hostPattern, intField,
+  type SchemaContext, boolField, bindHost, customIssue, cidr, enumField, headerName, hostPattern, intField,
   listenPort, mapping, nonNegativeInt, pathPrefix, positiveInt, readableFile, secret, serverName,
   upstreamAddress,
 } from './schema-fields.js';
@@ -66,6 +67,13 @@ export function buildConfigSchema(ctx: SchemaContext) {
     uws: mapping({ allowFallback: boolField().default(false) }).prefault({}),
     admin: mapping({ token: secret(ctx).optional() }).prefault({}),
     authn: authnSchema(ctx).prefault({}),
+    audit: auditSchema(ctx).prefault({}).superRefine((audit, zctx) => {
+      if (audit.sink === 'file' && audit.file.path === undefined) {
+        zctx.addIssue(customIssue('expected audit.file.path: sink "file" needs a file',
+          ['file', 'path']));
+      }
+    }),
+    revocation: revocationSchema(ctx).prefault({}),
     // The proxy's own signing key for internal JWTs (services opt in per route).
     internalJwt: mapping({
       issuer: z.string({ error: kInternalIssuer }).refine(isIssuerUrl, { error: kInternalIssuer }),
@@ -160,6 +168,12 @@ export type UpstreamConfig = ServiceConfig['upstream'];
 
 /** A listener (`listeners.proxy` or `listeners.admin`). */
 export type ListenerConfig = Config['listeners']['admin'];
+
+/** The `audit` block: sink, queue, redaction, live feed, session table. */
+export type AuditConfig = Config['audit'];
+
+/** The `revocation` block. */
+export type RevocationConfig = Config['revocation'];
 
 /** The `authn` block: token size caps, verifier pool, token cache and trusted issuers. */
 export type AuthnConfig = Config['authn'];

@@ -342,6 +342,23 @@ export const kErrorCodes = {
     message: 'No upstream address can take the request now.',
   },
 
+  // Audit and revocation (src/audit/)
+  IAM_AUTHN_REVOKED: {
+    status: 401,
+    reason: 'revoked',
+    message: 'The credential has been revoked.',
+  },
+  IAM_AUDIT_OVERLOADED: {
+    status: 503,
+    reason: 'audit_overloaded',
+    message: 'The audit log cannot keep up; the request was not served.',
+  },
+  IAM_REVOCATION_STORE_UNAVAILABLE: {
+    status: 500,
+    reason: 'revocation_store_unavailable',
+    message: 'The shared revocation store could not be reached at start-up.',
+  },
+
   // Server lifecycle (src/server/)
   IAM_SERVER_DRAINING: {
     status: 503,

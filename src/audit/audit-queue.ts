@@ -1,0 +1,183 @@
+/**
+ * The bounded queue between the request path and the sink.
+ *
+ * `push` only appends a reference: formatting and writing happen later, in batches of at most
+ * `batchMaxRecords`, one write in flight at a time, started by a timer (`flushIntervalMs`) or at
+ * once (next turn of the event loop) when a full batch is waiting. A failed write keeps its text
+ * and is retried with a growing pause (up to 1 s), so a full disk stalls the queue instead of
+ * losing records. The queue holds at most `maxRecords` records, in flight included; past that a
+ * push is refused and counted as dropped. In `shed` mode the request path stops admitting new
+ * requests earlier, at 90% (`isShedding`), so requests already admitted still find room.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditRecord } from './record.js';
+import type { AuditSink } from './sink.js';
+
+/** What happens when the queue is full: refuse new requests (`shed`) or drop records (`drop`). */
+export type OverloadMode = 'shed' | 'drop';
+
+/** Options of `AuditQueue`. */
+export interface AuditQueueOptions {
+  readonly sink: AuditSink;
+  /** Turns a record into its line (newline included). */
+  readonly format: (record: AuditRecord) => string;
+  /** Most records held, the batch being written included. At least 1. */
+  readonly maxRecords: number;
+  /** Most records in one write. */
+  readonly batchMaxRecords: number;
+  /** Longest a record waits before its batch is written, in ms. */
+  readonly flushIntervalMs: number;
+  readonly overload: OverloadMode;
+  /** Called (rate-limit it yourself) when a write fails; the batch is retried. */
+  readonly onWriteError?: (err: unknown) => void;
+}
+
+/** Counters of the queue, for metrics and the admin API. */
+export interface AuditQueueStats {
+  /** Records waiting or being written. */
+  readonly depth: number;
+  readonly written: number;
+  readonly dropped: number;
+  readonly writeErrors: number;
+}
+
+const kMaxRetryPauseMs = 1_000;
+
+/** A bounded, batching queue in front of one sink. */
+export class AuditQueue {
+  readonly #opts: AuditQueueOptions;
+  readonly #shedAt: number;
+  #pending: AuditRecord[] = [];
+  #inFlight = 0;
+  #retryText: string | undefined;
+  #isWriting = false;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #idleWaiters: Array<() => void> = [];
+  #isClosed = false;
+  #isAbandoned = false;
+  #written = 0;
+  #dropped = 0;
+  #writeErrors = 0;
+
+  constructor(opts: AuditQueueOptions) {
+    if (!(opts.maxRecords >= 1 && opts.batchMaxRecords >= 1)) {
+      throw new RangeError('AuditQueue needs maxRecords and batchMaxRecords of at least 1');
+    }
+    this.#opts = opts;
+    this.#shedAt = Math.max(1, Math.floor(opts.maxRecords * 0.9));
+  }
+
+  /** Records waiting or being written. */
+  get depth(): number {
+    return this.#pending.length + this.#inFlight;
+  }
+
+  /** In `shed` mode: whether new requests should be refused now (queue at 90% or more). */
+  get isShedding(): boolean {
+    return this.#opts.overload === 'shed' && this.depth >= this.#shedAt;
+  }
+
+  get stats(): AuditQueueStats {
+    return { depth: this.depth, written: this.#written, dropped: this.#dropped,
+      writeErrors: this.#writeErrors };
+  }
+
+  /** Queues `record`; returns false (and counts a drop) when the queue is full or closed. */
+  push(record: AuditRecord): boolean {
+    if (this.#isClosed || this.depth >= this.#opts.maxRecords) {
+      this.#dropped++;
+      return false;
+    }
+    this.#pending.push(record);
+    if (this.#isWriting) return true;
+    if (this.#pending.length >= this.#opts.batchMaxRecords) {
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        void this.#drain();
+      });
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.#drain();
+      }, this.#opts.flushIntervalMs);
+      this.#timer.unref();
+    }
+    return true;
+  }
+
+  /** Resolves once every record pushed so far has been written. */
+  flush(): Promise<void> {
+    if (this.depth === 0 && this.#retryText === undefined && !this.#isWriting) {
+      return Promise.resolve();
+    }
+    const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    void this.#drain();
+    return idle;
+  }
+
+  /**
+   * Refuses further pushes, writes what is queued, closes the sink. Resolves with the number of
+   * records that could not be written before `timeoutMs` (0 when nothing was lost).
+   */
+  async close(timeoutMs: number): Promise<number> {
+    this.#isClosed = true;
+    clearTimeout(this.#timer);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const result = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    const lost = result === 'done' ? 0 : this.depth;
+    this.#isAbandoned = result !== 'done';
+    await this.#opts.sink.close().catch(() => undefined);
+    return lost;
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#isWriting) return;
+    this.#isWriting = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let pauseMs = 10;
+    while (!this.#isAbandoned && (this.#retryText !== undefined || this.#pending.length > 0)) {
+      // 1. The next batch: a failed one first, else the oldest records, formatted now.
+      if (this.#retryText === undefined) this.#retryText = this.#takeBatch();
+
+      // 2. Write it; on failure keep it, pause, try again (give up only when closed and late).
+      try {
+        await this.#opts.sink.write(this.#retryText);
+        this.#written += this.#inFlight;
+        this.#inFlight = 0;
+        this.#retryText = undefined;
+        pauseMs = 10;
+      } catch (err) {
+        this.#writeErrors++;
+        this.#opts.onWriteError?.(err);
+        await sleep(pauseMs);
+        pauseMs = Math.min(pauseMs * 2, kMaxRetryPauseMs);
+      }
+    }
+    this.#isWriting = false;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #takeBatch(): string {
+    const max = this.#opts.batchMaxRecords;
+    let batch: AuditRecord[];
+    if (this.#pending.length <= max) {
+      batch = this.#pending;
+      this.#pending = [];
+    } else {
+      batch = this.#pending.splice(0, max);
+    }
+    this.#inFlight = batch.length;
+    const format = this.#opts.format;
+    let text = '';
+    for (const record of batch) text += format(record);
+    return text;
+  }
+}

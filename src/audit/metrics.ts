@@ -1,0 +1,170 @@
+/**
+ * Prometheus metrics, served by the admin listener at `GET /metrics` (names and labels in
+ * src/audit/README.md).
+ *
+ * Per request, `observe` bumps plain counters and two `LatencyHistogram`s kept here (a Map
+ * lookup and a few additions); everything else (pool, key sets, bundle, audit queue, sessions,
+ * feed) is read from its owner only when Prometheus scrapes. prom-client's Registry formats the
+ * exposition and adds the process metrics.
+ */
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { JwksSourceStatus, VerifierPoolStats } from '../authn/index.js';
+import { errorSpec } from '../errors/index.js';
+import { LatencyHistogram, type MetricValue } from './latency-histogram.js';
+import type { AuditRecord } from './record.js';
+
+/** Where the scrape-time figures come from; every function is called at scrape time only. */
+export interface MetricsSources {
+  verifierPool(): VerifierPoolStats | undefined;
+  issuers(): Readonly<Record<string, JwksSourceStatus>>;
+  /** The active policy bundle, when there is one. */
+  bundle(): { readonly version: string; readonly digest: string } | undefined;
+  audit(): { readonly depth: number; readonly written: number; readonly dropped: number;
+    readonly writeErrors: number; readonly shed: number };
+  sessions(): number;
+  revocations(): number;
+  feed(): { readonly subscribers: number; readonly skipped: number; readonly closedSlow: number };
+}
+
+/** Distinct (service, decision, status) series kept; the rest are counted under `_other`. */
+const kMaxRequestSeries = 4_096;
+
+interface Series {
+  readonly labels: Readonly<Record<string, string>>;
+  count: number;
+}
+
+type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** The proxy's metrics. One per process. */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly #requests = new Map<string, Series>();
+  readonly #upstreamErrors = new Map<string, Series>();
+  readonly #total = new Map<string, LatencyHistogram>();
+  readonly #decision = new LatencyHistogram();
+  #cacheHits = 0;
+  #cacheMisses = 0;
+
+  constructor(sources: MetricsSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
+    this.#registerRequestMetrics();
+    this.#registerSourceMetrics(sources);
+  }
+
+  /** Counts one finished request. Called once per record, on the request path. */
+  observe(record: AuditRecord): void {
+    const service = record.service ?? '';
+    const decision = record.decision ?? 'none';
+    this.#count(this.#requests, `${service}\u0000${decision}\u0000${record.status}`,
+      () => ({ service, decision, status: String(record.status) }));
+    if (record.cacheHit !== null) {
+      if (record.cacheHit) this.#cacheHits++;
+      else this.#cacheMisses++;
+    }
+    if (record.outcome === 'upstream_error' && record.code !== null) {
+      const kind = errorSpec(record.code).reason;
+      this.#count(this.#upstreamErrors, `${service}\u0000${kind}`, () => ({ service, kind }));
+    }
+    if (record.authnUs !== null || record.authzUs !== null) {
+      this.#decision.observe((record.authnUs ?? 0) + (record.authzUs ?? 0));
+    }
+    let total = this.#total.get(service);
+    if (total === undefined) {
+      total = new LatencyHistogram();
+      this.#total.set(service, total);
+    }
+    total.observe(record.totalUs);
+  }
+
+  /** The exposition text and its content type. */
+  async exposition(): Promise<{ text: string; contentType: string }> {
+    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+
+  #count(map: Map<string, Series>, key: string, labels: () => Record<string, string>): void {
+    let series = map.get(key);
+    if (series === undefined) {
+      const isFull = map.size >= kMaxRequestSeries;
+      const name = isFull ? '_other' : key;
+      series = map.get(name);
+      if (series === undefined) {
+        series = { labels: isFull ? { service: '_other' } : labels(), count: 0 };
+        map.set(name, series);
+      }
+    }
+    series.count++;
+  }
+
+  #register(name: string, help: string, type: MetricType, values: () => MetricValue[]): void {
+    this.registry.registerMetric({
+      name, help, type,
+      get: async () => ({ name, help, type, values: values(), aggregator: 'sum' }),
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  #registerRequestMetrics(): void {
+    const seriesValues = (map: Map<string, Series>) => () =>
+      [...map.values()].map((s) => ({ labels: s.labels, value: s.count }));
+    this.#register('portcullis_requests_total', 'Requests by service, decision and status.',
+      'counter', seriesValues(this.#requests));
+    this.#register('portcullis_upstream_errors_total', 'Upstream failures by service and kind.',
+      'counter', seriesValues(this.#upstreamErrors));
+    this.#register('portcullis_decision_duration_seconds',
+      'Time to decide (authentication plus authorization).', 'histogram',
+      () => this.#decision.values('portcullis_decision_duration_seconds', {}));
+    this.#register('portcullis_request_duration_seconds', 'Whole request, by service.',
+      'histogram', () => [...this.#total].flatMap(([service, h]) =>
+        h.values('portcullis_request_duration_seconds', { service })));
+    this.#register('portcullis_token_cache_lookups_total',
+      'Verified-token cache lookups of authenticated requests.', 'counter', () => [
+        { labels: { result: 'hit' }, value: this.#cacheHits },
+        { labels: { result: 'miss' }, value: this.#cacheMisses }]);
+    this.#register('portcullis_token_cache_hit_ratio', 'Cache hits over lookups since start.',
+      'gauge', () => {
+        const lookups = this.#cacheHits + this.#cacheMisses;
+        return [{ labels: {}, value: lookups === 0 ? 0 : this.#cacheHits / lookups }];
+      });
+  }
+
+  #registerSourceMetrics(s: MetricsSources): void {
+    const one = (value: number) => [{ labels: {}, value }];
+    this.#register('portcullis_verifier_pool_queue_depth', 'Tokens waiting for a worker.',
+      'gauge', () => one(s.verifierPool()?.queued ?? 0));
+    this.#register('portcullis_verifier_pool_utilization', 'Worker thread utilization, 0..1.',
+      'gauge', () => one(s.verifierPool()?.utilization ?? 0));
+    const perIssuer = (pick: (st: JwksSourceStatus) => number) => () =>
+      Object.entries(s.issuers()).map(([issuer, st]) => ({ labels: { issuer }, value: pick(st) }));
+    this.#register('portcullis_jwks_refresh_failures_total', 'Failed key-set loads per issuer.',
+      'counter', perIssuer((st) => st.totalFailures));
+    this.#register('portcullis_jwks_key_set_age_seconds',
+      'Time since the issuer\'s keys were last loaded.', 'gauge',
+      perIssuer((st) => (st.keySetAgeMs ?? Number.NaN) / 1000));
+    this.#register('portcullis_policy_bundle_info', 'The active policy bundle (value 1).',
+      'gauge', () => {
+        const bundle = s.bundle();
+        return bundle === undefined ? [] : [{ labels: { ...bundle }, value: 1 }];
+      });
+    this.#register('portcullis_audit_queue_depth', 'Records waiting for the sink.', 'gauge',
+      () => one(s.audit().depth));
+    this.#register('portcullis_audit_records_written_total', 'Records the sink accepted.',
+      'counter', () => one(s.audit().written));
+    this.#register('portcullis_audit_records_dropped_total', 'Records lost: the queue was full.',
+      'counter', () => one(s.audit().dropped));
+    this.#register('portcullis_audit_write_errors_total', 'Failed sink writes (retried).',
+      'counter', () => one(s.audit().writeErrors));
+    this.#register('portcullis_audit_requests_shed_total',
+      'Requests refused because the audit queue was full.', 'counter', () => one(s.audit().shed));
+    this.#register('portcullis_sessions_active', 'Entries in the session table.', 'gauge',
+      () => one(s.sessions()));
+    this.#register('portcullis_revocations_active', 'Revocations in force.', 'gauge',
+      () => one(s.revocations()));
+    this.#register('portcullis_feed_subscribers', 'Live feed subscribers.', 'gauge',
+      () => one(s.feed().subscribers));
+    this.#register('portcullis_feed_records_skipped_total',
+      'Records not sent to a slow feed subscriber.', 'counter', () => one(s.feed().skipped));
+    this.#register('portcullis_feed_subscribers_closed_total',
+      'Feed subscribers disconnected for staying too slow.', 'counter',
+      () => one(s.feed().closedSlow));
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The decision record: one per request, filled in by the stages as the request moves along and
+ * emitted exactly once when it ends (see audit-log.ts). The schema is documented field by field
+ * in src/audit/README.md; `recordLine` (record-line.ts) writes it as one JSON line.
+ *
+ * A record holds references, never copies: the principal is the frozen, shared one the
+ * authenticator built, and it carries no token, key, signature or claim set.
+ */
+import type { Principal } from '../authn/index.js';
+import { type ErrorCode, errorSpec } from '../errors/index.js';
+
+/** The access decision a request reached, if any. */
+export type AuditDecision =
+  /** Allowed: the request was (or was being) forwarded. */
+  | 'allow'
+  /** Denied because of who is calling: no or bad credential, revoked, policy (401/403). */
+  | 'deny'
+  /** Rejected before identity mattered: malformed, unroutable, over a limit (other 4xx). */
+  | 'reject'
+  /** The proxy could not decide (keys, verifier, overload, draining: 5xx): fail closed. */
+  | 'error';
+
+/** What finally happened to the request. */
+export type AuditOutcome =
+  /** The upstream's response was relayed to the end. */
+  | 'forwarded'
+  /** The proxy answered itself with an error code. */
+  | 'refused'
+  /** The connection was closed without an answer (framing in doubt). */
+  | 'dropped'
+  /** The client went away first. */
+  | 'aborted'
+  /** Forwarded, but the upstream failed (connect, timeout, reset, malformed). */
+  | 'upstream_error';
+
+/** Which listener took the request. */
+export type AuditListener = 'proxy' | 'mtls';
+
+/**
+ * One request's record. Created by `AuditLog.open` at the start of the handler; stages set the
+ * fields they know; `AuditLog.emit` stamps the total latency and hands it on. After `emit` the
+ * record belongs to the audit log and must not be changed. Fields a stage never reached stay
+ * `null`.
+ */
+export class AuditRecord {
+  /** Wall-clock start, ms since the epoch. */
+  readonly timeMs: number;
+  /** `performance.now()` at the start; the latencies are measured from it. */
+  readonly startMs: number;
+  readonly requestId: string;
+  readonly listener: AuditListener;
+  readonly sourceAddress: string;
+  readonly method: string;
+  /** Host from the Host header, lower-cased, without the port. */
+  host: string | null = null;
+  /** The canonical path (never the query: it may carry credentials). */
+  path: string | null = null;
+  service: string | null = null;
+  /** The verified principal; undefined until authentication succeeded. */
+  principal: Principal | undefined = undefined;
+  decision: AuditDecision | null = null;
+  /** The error code the request ended with, if it ended with one. */
+  code: ErrorCode | null = null;
+  /**
+   * Policy: the deciding rule id, the bundle's version and digest. Null until the policy step
+   * (src/authz/) exists and fills them in; routes decided without policy keep null.
+   */
+  rule: string | null = null;
+  bundleVersion: string | null = null;
+  bundleDigest: string | null = null;
+  /** Whether the verified-token cache answered; null when no token was checked. */
+  cacheHit: boolean | null = null;
+  /** Status sent to the client; 0 when none was sent (dropped, aborted before an answer). */
+  status = 0;
+  /** Status the upstream answered with; null when nothing came back. */
+  upstreamStatus: number | null = null;
+  /** Microseconds spent authenticating / authorizing; null when the step did not run. */
+  authnUs: number | null = null;
+  authzUs: number | null = null;
+  /** Microseconds from the start to the end; set by `AuditLog.emit`. */
+  totalUs = 0;
+  outcome: AuditOutcome = 'refused';
+
+  constructor(listener: AuditListener, requestId: string, sourceAddress: string, method: string,
+    timeMs: number, startMs: number) {
+    this.listener = listener;
+    this.requestId = requestId;
+    this.sourceAddress = sourceAddress;
+    this.method = method;
+    this.timeMs = timeMs;
+    this.startMs = startMs;
+  }
+
+  /**
+   * Marks the request as ended by `code`. A refusal or a drop also sets the status it stands
+   * for and, when no decision was reached yet, the decision; an abort or an upstream failure
+   * keeps the decision already made (none, or allow).
+   */
+  refuse(code: ErrorCode, outcome: AuditOutcome = 'refused'): void {
+    this.code = code;
+    this.outcome = outcome;
+    if (outcome !== 'refused' && outcome !== 'dropped') return;
+    const status = errorSpec(code).status;
+    if (outcome === 'refused') this.status = status;
+    this.decision ??= decisionOf(status);
+  }
+}
+
+/** The decision an error status stands for (401/403 deny, other 4xx reject, 5xx error). */
+export function decisionOf(status: number): AuditDecision {
+  if (status === 401 || status === 403) return 'deny';
+  return status >= 500 ? 'error' : 'reject';
+}

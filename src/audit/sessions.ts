@@ -1,0 +1,182 @@
+/**
+ * The session table: who is calling right now. One entry per credential session, keyed by the
+ * principal's `sid` when it has one, else its `jti`, else issuer + subject + client id, holding
+ * the ids, the source addresses seen (at most `kMaxAddresses`), first and last time seen, and
+ * request and deny counts. Fed by every record that carries a principal.
+ *
+ * Bounded: at most `maxEntries`; the least recently seen entry goes first, and entries idle for
+ * `idleTimeoutMs` or past their token's expiry are swept. Per process: with several instances
+ * each has its own table (the admin API of each shows what it served).
+ */
+import type { Principal } from '../authn/index.js';
+import type { AuditRecord } from './record.js';
+
+/** Most source addresses kept per entry (the first ones seen). */
+export const kMaxAddresses = 8;
+
+/** One row of the table, as the admin API shows it. */
+export interface SessionView {
+  readonly key: string;
+  readonly kind: string;
+  readonly subject: string | null;
+  readonly issuer: string | null;
+  readonly clientId: string | null;
+  readonly sessionId: string | null;
+  readonly tokenId: string | null;
+  readonly addresses: readonly string[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly requests: number;
+  readonly denies: number;
+  /** When the credential expires (ISO time), if known. */
+  readonly expiresAt: string | null;
+}
+
+/** What `list` can filter on (exact matches); `limit` caps the rows (newest first). */
+export interface SessionFilter {
+  readonly subject?: string;
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly sessionId?: string;
+  readonly tokenId?: string;
+  readonly limit?: number;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly principal: Principal;
+  readonly addresses: string[];
+  readonly firstSeenMs: number;
+  lastSeenMs: number;
+  requests: number;
+  denies: number;
+  isEvicted: boolean;
+}
+
+/** The key of a principal's session (see the file comment). */
+export function sessionKey(p: Principal): string {
+  const issuer = p.issuer ?? '';
+  if (p.sessionId !== undefined) return `sid:${issuer}\n${p.sessionId}`;
+  if (p.tokenId !== undefined) return `jti:${issuer}\n${p.tokenId}`;
+  return `sub:${issuer}\n${p.subject ?? ''}\n${p.clientId ?? ''}`;
+}
+
+/** Options of `SessionTable`. */
+export interface SessionTableOptions {
+  readonly maxEntries: number;
+  readonly idleTimeoutMs: number;
+  readonly nowMs?: () => number;
+}
+
+/** The table. `observe` runs per request; the rest is for the admin API. */
+export class SessionTable {
+  readonly #opts: SessionTableOptions;
+  readonly #nowMs: () => number;
+  readonly #entries = new Map<string, Entry>();
+  // Principals are shared per token: this finds a token's entry without building its key.
+  #byPrincipal = new WeakMap<Principal, Entry>();
+
+  constructor(opts: SessionTableOptions) {
+    this.#opts = opts;
+    this.#nowMs = opts.nowMs ?? Date.now;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Counts `record` against its principal's session; records without a principal are skipped. */
+  observe(record: AuditRecord): void {
+    const p = record.principal;
+    if (p === undefined || p.kind === 'anonymous' || this.#opts.maxEntries === 0) return;
+    const now = this.#nowMs();
+    let entry = this.#byPrincipal.get(p);
+    if (entry === undefined || entry.isEvicted) {
+      entry = this.#entryFor(p, now);
+      this.#byPrincipal.set(p, entry);
+    }
+    entry.requests++;
+    if (record.decision === 'deny') entry.denies++;
+    const addresses = entry.addresses;
+    if (addresses.length < kMaxAddresses && !addresses.includes(record.sourceAddress)) {
+      addresses.push(record.sourceAddress);
+    }
+    // Keep the Map in least-recently-seen order, refreshing at most once a second per entry.
+    if (now - entry.lastSeenMs >= 1_000) {
+      this.#entries.delete(entry.key);
+      this.#entries.set(entry.key, entry);
+    }
+    entry.lastSeenMs = now;
+  }
+
+  /** Rows matching `filter`, most recently seen first. */
+  list(filter: SessionFilter = {}): SessionView[] {
+    this.sweep();
+    const out: SessionView[] = [];
+    const limit = filter.limit ?? 1_000;
+    const entries = [...this.#entries.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+    for (const e of entries) {
+      if (out.length >= limit) break;
+      const p = e.principal;
+      if (filter.subject !== undefined && p.subject !== filter.subject) continue;
+      if (filter.issuer !== undefined && p.issuer !== filter.issuer) continue;
+      if (filter.clientId !== undefined && p.clientId !== filter.clientId) continue;
+      if (filter.sessionId !== undefined && p.sessionId !== filter.sessionId) continue;
+      if (filter.tokenId !== undefined && p.tokenId !== filter.tokenId) continue;
+      out.push(view(e));
+    }
+    return out;
+  }
+
+  /** Latest expiry (seconds) among entries matching `match`, for revocations without one. */
+  latestExpirySec(match: (p: Principal) => boolean): number | undefined {
+    let latest: number | undefined;
+    for (const e of this.#entries.values()) {
+      const exp = e.principal.expiresAtSec;
+      if (exp !== undefined && match(e.principal) && (latest === undefined || exp > latest)) {
+        latest = exp;
+      }
+    }
+    return latest;
+  }
+
+  /** Removes entries idle past `idleTimeoutMs` or whose credential has expired. */
+  sweep(): void {
+    const now = this.#nowMs();
+    for (const e of this.#entries.values()) {
+      const exp = e.principal.expiresAtSec;
+      const isExpired = exp !== undefined && exp * 1000 <= now;
+      if (isExpired || now - e.lastSeenMs >= this.#opts.idleTimeoutMs) this.#evict(e);
+    }
+  }
+
+  #entryFor(p: Principal, now: number): Entry {
+    const key = sessionKey(p);
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) return existing;
+    if (this.#entries.size >= this.#opts.maxEntries) {
+      const oldest = this.#entries.values().next().value as Entry;
+      this.#evict(oldest);
+    }
+    const entry: Entry = { key, principal: p, addresses: [], firstSeenMs: now, lastSeenMs: now,
+      requests: 0, denies: 0, isEvicted: false };
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  #evict(e: Entry): void {
+    e.isEvicted = true;
+    this.#entries.delete(e.key);
+  }
+}
+
+function view(e: Entry): SessionView {
+  const p = e.principal;
+  return {
+    key: e.key, kind: p.kind, subject: p.subject ?? null, issuer: p.issuer ?? null,
+    clientId: p.clientId ?? null, sessionId: p.sessionId ?? null, tokenId: p.tokenId ?? null,
+    addresses: [...e.addresses], firstSeen: new Date(e.firstSeenMs).toISOString(),
+    lastSeen: new Date(e.lastSeenMs).toISOString(), requests: e.requests, denies: e.denies,
+    expiresAt: p.expiresAtSec === undefined ? null : new Date(p.expiresAtSec * 1000).toISOString(),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The record line: one JSON object per line, fields in the documented order, nulls where a stage
+ * never ran, redaction by claim name, and nothing of the token beyond its ids.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { principalFromClaims } from '../../src/authn/index.js';
+import {
+  AuditRecord, kNoRedaction, kRedactedValue, recordLine, type RedactionRules,
+} from '../../src/audit/index.js';
+
+/** The documented field order (src/audit/README.md). */
+const kFields = ['time', 'requestId', 'listener', 'sourceAddress', 'method', 'host', 'path',
+  'service', 'decision', 'code', 'reason', 'rule', 'bundleVersion', 'bundleDigest', 'principal',
+  'keyId', 'cache', 'status', 'upstreamStatus', 'outcome', 'authnUs', 'authzUs', 'totalUs'];
+
+const kClaims = {
+  sub: 'alice', client_id: 'web', sid: 'session-1', jti: 'token-1', exp: 2_000_000_000,
+  email: 'alice@example.test', tenant: 'acme', scope: 'read write',
+};
+
+function record(): AuditRecord {
+  const r = new AuditRecord('proxy', 'req-1', '127.0.0.1', 'GET', Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+    0);
+  r.host = 'api.example.test';
+  r.path = '/orders/7';
+  r.service = 'orders';
+  r.principal = principalFromClaims('https://idp.test', kClaims, 'key-1');
+  r.decision = 'allow';
+  r.cacheHit = true;
+  r.status = 200;
+  r.upstreamStatus = 200;
+  r.outcome = 'forwarded';
+  r.authnUs = 3;
+  r.totalUs = 250;
+  return r;
+}
+
+describe('audit/record-line', () => {
+  test('one line of JSON with every documented field in order', () => {
+    const line = recordLine(record(), kNoRedaction);
+    assert.ok(line.endsWith('}\n'));
+    assert.equal(line.indexOf('\n'), line.length - 1);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(parsed), kFields);
+    assert.equal(parsed.time, '2026-01-02T03:04:05.006Z');
+    assert.deepEqual(parsed.principal, { kind: 'jwt', subject: 'alice', issuer: 'https://idp.test',
+      clientId: 'web', sessionId: 'session-1', tokenId: 'token-1' });
+    assert.equal(parsed.keyId, 'key-1');
+    assert.equal(parsed.cache, 'hit');
+    assert.equal(parsed.rule, null, 'no policy step yet: rule stays null');
+    assert.equal(parsed.authzUs, null);
+  });
+
+  test('a refused request carries its code and reason, and null for the stages never reached',
+    () => {
+      const r = new AuditRecord('proxy', 'req-2', '::1', 'GET', 0, 0);
+      r.refuse('IAM_ROUTING_ENCODED_SEPARATOR');
+      const parsed = JSON.parse(recordLine(r, kNoRedaction)) as Record<string, unknown>;
+      assert.equal(parsed.code, 'IAM_ROUTING_ENCODED_SEPARATOR');
+      assert.equal(parsed.reason, 'encoded_separator');
+      assert.equal(parsed.decision, 'reject');
+      assert.equal(parsed.status, 400);
+      assert.equal(parsed.principal, null);
+      assert.equal(parsed.path, null);
+      assert.equal(parsed.cache, null);
+    });
+
+  test('strings that need escaping are escaped; the line still parses to the same values', () => {
+    const r = new AuditRecord('proxy', 'id"\\\u0001é', '127.0.0.1', 'GET', 0, 0);
+    r.path = '/caf\u00e9/\u2028"q"';
+    const parsed = JSON.parse(recordLine(r, kNoRedaction)) as Record<string, unknown>;
+    assert.equal(parsed.requestId, 'id"\\\u0001é');
+    assert.equal(parsed.path, '/caf\u00e9/\u2028"q"');
+  });
+
+  test('claims are copied only when listed, and redacted names show [redacted]', () => {
+    const rules: RedactionRules = { claims: ['tenant', 'email', 'missing'],
+      redact: new Set(['email', 'sub', 'kid']) };
+    const parsed = JSON.parse(recordLine(record(), rules)) as {
+      principal: Record<string, unknown>; keyId: unknown };
+    assert.deepEqual(parsed.principal.claims, { tenant: 'acme', email: kRedactedValue });
+    assert.equal(parsed.principal.subject, kRedactedValue);
+    assert.equal(parsed.keyId, kRedactedValue);
+    assert.equal(parsed.principal.clientId, 'web', 'client_id was not on the redact list');
+  });
+
+  test('without a claims list no claim value appears at all', () => {
+    const line = recordLine(record(), kNoRedaction);
+    assert.ok(!line.includes('alice@example.test'));
+    assert.ok(!line.includes('acme'));
+    assert.ok(!line.includes('read write'), 'scopes are not part of the record');
+  });
+
+  test('an abort before any decision keeps the decision null', () => {
+    const r = new AuditRecord('proxy', 'req-3', '127.0.0.1', 'POST', 0, 0);
+    r.refuse('IAM_REQUEST_CLIENT_ABORTED', 'aborted');
+    const parsed = JSON.parse(recordLine(r, kNoRedaction)) as Record<string, unknown>;
+    assert.equal(parsed.decision, null);
+    assert.equal(parsed.outcome, 'aborted');
+    assert.equal(parsed.status, 0);
+  });
+});
