@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Config } from './config/index.js';
 import { describeConfig, parseUpstreamAddress } from './config/index.js';
+import { type AuditStage, startAuditStage } from './audit/index.js';
 import { startAuthnStage } from './authn/index.js';
 import { loadEvaluator } from './authz/index.js';
 import { registerAdminRoutes } from './control/index.js';
@@ -25,6 +26,8 @@ export interface RunningProxy {
   readonly proxy: BoundListener;
   readonly admin: BoundListener;
   readonly lifecycle: Lifecycle;
+  /** The audit log, metrics, session table, live feed and revocations. */
+  readonly audit: AuditStage;
   /**
    * Graceful stop: stop accepting, drain in-flight requests up to `drainTimeoutMs`, close pools.
    * Resolves true when every request finished, false when the deadline cut the drain short.
@@ -115,6 +118,20 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     throw err;
   }
 
+  // Step 3b: audit and revocations; revocations load before anything is served.
+  let audit: AuditStage;
+  try {
+    audit = await startAuditStage(config.audit, config.revocation, {
+      verifierPool: () => authn.poolStats(),
+      issuers: () => authn.status(),
+      bundle: () => undefined,
+    }, logger);
+  } catch (err) {
+    await authn.stop();
+    await demo?.close();
+    throw err;
+  }
+
   // Step 4: services, upstream pools and the proxy listener.
   const internalJwt = config.internalJwt === undefined ? undefined : new InternalJwtSigner(
     config.internalJwt.issuer, config.internalJwt.signingKey.reveal(), config.internalJwt.ttlSec);
@@ -131,6 +148,8 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     lifecycle,
     authenticator: authn.authenticator,
     internalJwt,
+    audit: audit.log,
+    revocations: audit.revocations.set,
   }));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
@@ -142,11 +161,14 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
       const issuers = authn.status();
       const isDegraded = Object.values(issuers).some((s) => s.lastError !== undefined);
       return { degraded: isDegraded, evaluatorAbi: evaluator.abiVersion,
-        inFlight: lifecycle.inFlight, services: config.services.length, issuers };
+        inFlight: lifecycle.inFlight, services: config.services.length, issuers,
+        revocations: audit.revocations.status(), audit: audit.log.stats() };
     },
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
     jwks: () => internalJwt?.jwks(),
+    audit: { stage: audit, defaultTtlSec: config.revocation.defaultTtlSec,
+      maxRevocations: config.revocation.maxEntries },
   });
 
   // Step 6: bind both; a failure closes whatever was already opened.
@@ -160,6 +182,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   } catch (err) {
     proxy?.close();
     await Promise.all(groups.map((g) => g.close()));
+    await audit.stop(1_000);
     await authn.stop();
     await demo?.close();
     throw err;
@@ -169,11 +192,13 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
     bound.close();
     const isDrained = await lifecycle.drain(drainTimeoutMs);
+    // Every request has ended (or the drain gave up): write their records before exiting.
+    await audit.stop(Math.max(5_000, drainTimeoutMs));
     admin.close();
     await Promise.all(groups.map((g) => g.close()));
     await authn.stop();
     await demo?.close();
     return isDrained;
   };
-  return { proxy: bound, admin, lifecycle, stop };
+  return { proxy: bound, admin, lifecycle, audit, stop };
 }

@@ -104,6 +104,28 @@ export class AuditRecord {
     if (outcome === 'refused') this.status = status;
     this.decision ??= decisionOf(status);
   }
+
+  /**
+   * Ends a forwarded exchange's record: `code` null means the upstream's response (`status`)
+   * was relayed in full; otherwise `status` is what had been relayed before `code` ended it (0
+   * when nothing had), and `isClientGone` tells that the client had already left.
+   */
+  endExchange(status: number, code: ErrorCode | null, isClientGone: boolean): void {
+    if (status > 0) this.upstreamStatus = status;
+    if (code === null) {
+      this.status = status;
+      this.outcome = 'forwarded';
+      return;
+    }
+    this.code = code;
+    if (isClientGone || code === 'IAM_REQUEST_CLIENT_ABORTED') {
+      this.status = status;
+      this.outcome = 'aborted';
+      return;
+    }
+    this.outcome = code.startsWith('IAM_UPSTREAM_') ? 'upstream_error' : 'refused';
+    this.status = status > 0 ? status : errorSpec(code).status;
+  }
 }
 
 /** The decision an error status stands for (401/403 deny, other 4xx reject, 5xx error). */

@@ -14,7 +14,7 @@ import { Introspector } from './introspection.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { InlineVerifier } from './inline-verifier.js';
-import { VerifierPool } from './verifier-pool.js';
+import { VerifierPool, type VerifierPoolStats } from './verifier-pool.js';
 
 /** The running authentication stage. */
 export interface AuthnStage {
@@ -22,6 +22,8 @@ export interface AuthnStage {
   readonly authenticator: Authenticator | undefined;
   /** Per-issuer key-source health, for readiness and the admin API. */
   status(): Record<string, JwksSourceStatus>;
+  /** Verifier pool counters (metrics); undefined when no issuer is configured. */
+  poolStats(): VerifierPoolStats | undefined;
   /** Stops key refreshes and the worker threads. */
   stop(): Promise<void>;
 }
@@ -33,7 +35,8 @@ export interface AuthnStage {
  */
 export async function startAuthnStage(config: AuthnConfig, logger: Logger): Promise<AuthnStage> {
   if (config.issuers.length === 0) {
-    return { authenticator: undefined, status: () => ({}), stop: async () => {} };
+    return { authenticator: undefined, status: () => ({}), poolStats: () => undefined,
+      stop: async () => {} };
   }
 
   // Step 1: the pool and the cache.
@@ -117,5 +120,5 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   });
   const status = (): Record<string, JwksSourceStatus> =>
     Object.fromEntries([...sources].map(([name, source]) => [name, source.status()]));
-  return { authenticator, status, stop };
+  return { authenticator, status, poolStats: () => pool.stats, stop };
 }

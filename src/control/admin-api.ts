@@ -4,12 +4,14 @@
  * Open endpoints: `GET /healthz` (the process is up) and `GET /readyz` (listeners bound, not
  * draining; reports the evaluator ABI). Protected endpoints need `Authorization: Bearer <token>`
  * with the configured admin token; with no token configured they answer 403, so the admin API is
- * closed by default. Protected: `GET /config` (the effective configuration, secrets redacted).
+ * closed by default. Protected: `GET /config` (the effective configuration, secrets redacted),
+ * and the audit endpoints of admin-audit.ts (metrics, sessions, revocations, live feed).
  * Also open: `GET /.well-known/jwks.json`, the public key of the internal-JWT signer.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
-import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { statusLine } from '../server/status-line.js';
+import { registerAuditRoutes, type AdminAudit } from './admin-audit.js';
+import { admitAdmin, sendJSON } from './admin-http.js';
 
 /** What the admin API reports and needs. */
 export interface AdminState {
@@ -23,25 +25,8 @@ export interface AdminState {
   adminToken(): string | undefined;
   /** Public keys of the internal-JWT signer, or undefined when internal JWTs are off. */
   jwks(): unknown;
-}
-
-function sendJSON(res: HttpResponse, status: number, value: unknown): void {
-  res.cork(() => {
-    res.writeStatus(statusLine(status));
-    res.writeHeader('content-type', 'application/json');
-    res.writeHeader('cache-control', 'no-store');
-    res.end(`${JSON.stringify(value)}\n`);
-  });
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Constant-time check of `Authorization: Bearer <token>` against the configured token. */
-function isAuthorized(header: string, token: string | undefined): boolean {
-  if (token === undefined || !header.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(header.slice(7)), digest(token));
+  /** Audit, sessions, revocations, metrics, live feed and dashboard (admin-audit.ts). */
+  readonly audit?: AdminAudit;
 }
 
 /** Registers the admin routes on `app`. */
@@ -62,19 +47,7 @@ export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void 
   });
 
   app.get('/config', (res, req) => {
-    const token = state.adminToken();
-    if (token === undefined) {
-      sendJSON(res, 403, { error: 'admin_token_not_configured' });
-      return;
-    }
-    if (!isAuthorized(req.getHeader('authorization'), token)) {
-      res.cork(() => {
-        res.writeStatus(statusLine(401));
-        res.writeHeader('www-authenticate', 'Bearer realm="portcullis-admin"');
-        res.end('{"error":"unauthorized"}\n');
-      });
-      return;
-    }
+    if (!admitAdmin(res, req.getHeader('authorization'), state.adminToken())) return;
     const text = state.describeConfig();
     res.cork(() => {
       res.writeStatus(statusLine(200));
@@ -82,6 +55,8 @@ export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void 
       res.end(text);
     });
   });
+
+  if (state.audit !== undefined) registerAuditRoutes(app, state.audit, () => state.adminToken());
 
   app.any('/*', (res) => sendJSON(res, 404, { error: 'not_found' }));
 }

@@ -1,12 +1,15 @@
 /**
  * The request path, stage by stage: copy -> framing -> canonical target -> route -> access ->
  * forward. This file reads as the design's request path; each stage lives in its own folder.
+ * One audit record per request is filled in along the way and emitted exactly once, when the
+ * request ends, whatever the outcome (src/audit/).
  *
  * uWebSockets.js hands over `req` for the synchronous part of the handler only. Everything needed
  * later is copied first, and `onAborted` is attached before anything can go asynchronous.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Authenticator, Principal } from '../authn/index.js';
+import type { AuditLog, RevocationSet } from '../audit/index.js';
+import type { Authenticator, AuthnResult, Principal } from '../authn/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
@@ -52,6 +55,10 @@ export interface ProxyHandlerOptions {
   readonly authenticator: Authenticator | undefined;
   /** Signs internal JWTs for services that ask for one; undefined when not configured. */
   readonly internalJwt: InternalJwtSigner | undefined;
+  /** Where every request's record goes. */
+  readonly audit: AuditLog;
+  /** Revoked subjects, sessions, tokens and clients: checked after authentication (no I/O). */
+  readonly revocations: RevocationSet;
 }
 
 /** The peer address uWS hands over as ASCII bytes, as a string (cheaper than a TextDecoder). */
@@ -92,7 +99,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function createProxyHandler(opts: ProxyHandlerOptions):
   (res: HttpResponse, req: HttpRequest) => void {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
-  const { internalJwt } = opts;
+  const { internalJwt, audit, revocations } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (res, req) => {
@@ -109,6 +116,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     });
     const remoteAddress = addressText(res.getRemoteAddressAsText());
     const requestId = settleRequestId(inboundId);
+    const record = audit.open('proxy', requestId, remoteAddress, method);
 
     let isAborted = false;
     let abortHook: (() => void) | undefined;
@@ -120,8 +128,15 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // A request whose framing is in doubt, or whose body was not read, closes its connection.
     const reject = (code: ErrorCode, close = true, extra?: readonly string[]): void => {
       writeErrorResponse(res, code, requestId, close, extra, requestIdHeader);
+      record.refuse(code);
+      audit.emit(record);
     };
     if (lifecycle.isDraining) return reject('IAM_SERVER_DRAINING');
+    // The audit queue is full (`audit.queue.overload: shed`): serve nothing it cannot record.
+    if (audit.isShedding) {
+      audit.noteShed();
+      return reject('IAM_AUDIT_OVERLOADED');
+    }
 
     // Step 2: framing and header limits (what the uWS parser lets through). When the message
     // boundary itself is in doubt the connection is dropped without an answer, as uWS does for
@@ -129,16 +144,20 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // let bytes we do not trust become the next request.
     const framing = checkRequestHeaders(headers, limits);
     if (!framing.ok) {
-      if (kBoundaryInDoubt.has(framing.code)) return void res.close();
-      return reject(framing.code);
+      if (!kBoundaryInDoubt.has(framing.code)) return reject(framing.code);
+      record.refuse(framing.code, 'dropped');
+      audit.emit(record);
+      return void res.close();
     }
     const { host, contentLength, chunked } = framing.value;
+    record.host = host.host;
     const hasBody = chunked || contentLength > 0;
 
     // Step 3: the one canonical path that routing, policy and the upstream all see.
     const hostText = host.port === undefined ? host.host : `${host.host}:${host.port}`;
     const target = canonicalizeTarget(rawTarget, hostText, targetOptions);
     if (!target.ok) return reject(target.code);
+    record.path = target.value.path;
     if (framing.value.upgrade !== undefined) return reject('IAM_REQUEST_UPGRADE_UNSUPPORTED');
     if (kRefusedMethods.has(method)) return reject('IAM_ROUTING_METHOD_UNSUPPORTED');
 
@@ -146,8 +165,9 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     const match = registry.match(host.host, target.value.path);
     if (match === undefined) return reject('IAM_ROUTING_NO_ROUTE', hasBody);
     const service = match.service;
+    record.service = service.name;
 
-    // Step 5: admission. From here on the request counts as in flight until `finish`.
+    // Step 5: admission. From here on the request counts as in flight until `end`.
     if (contentLength > service.maxBodyBytes) return reject('IAM_REQUEST_BODY_TOO_LARGE');
     if (service.access !== 'public' && authenticator === undefined) {
       return reject('IAM_AUTHN_REQUIRED', hasBody, kAuthnChallenge);
@@ -156,21 +176,31 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     let isFinished = false;
     let exchange: UpstreamExchange | undefined;
     let relay: ResponseRelay | undefined;
-    const finish = (): void => {
+    // The one end of an admitted request: its record is emitted here, exactly once.
+    const end = (): void => {
       if (isFinished) return;
       isFinished = true;
       pump?.abandon();
       lifecycle.end();
+      audit.emit(record);
+    };
+    // The relay's end of a forwarded exchange: the status sent, or the code that ended it.
+    const finish = (status: number, code: ErrorCode | undefined): void => {
+      if (isFinished) return;
+      record.endExchange(status, code ?? null, isAborted);
+      end();
     };
     // A refusal after admission (authentication, body limit) when nothing was forwarded yet.
     const refuse = (code: ErrorCode): void => {
       if (isFinished) return;
-      finish();
-      if (isAborted) return;
-      const extra = code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
-        : errorSpec(code).status === 401 ? kInvalidTokenChallenge : undefined;
-      writeErrorResponse(res, code, requestId, pump !== undefined && !pump.isComplete, extra,
-        requestIdHeader);
+      record.refuse(code, isAborted ? 'aborted' : 'refused');
+      if (!isAborted) {
+        const extra = code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
+          : errorSpec(code).status === 401 ? kInvalidTokenChallenge : undefined;
+        writeErrorResponse(res, code, requestId, pump !== undefined && !pump.isComplete, extra,
+          requestIdHeader);
+      }
+      end();
     };
     // The body pump must exist before anything asynchronous: uWS delivers body chunks only to
     // an onData attached inside this handler. Chunks wait in the pump until we forward.
@@ -182,7 +212,10 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
       relay.onError('IAM_REQUEST_BODY_TOO_LARGE');
     }) : undefined;
     abortHook = () => {
-      if (exchange === undefined || relay === undefined) return finish();
+      if (exchange === undefined || relay === undefined) {
+        record.refuse('IAM_REQUEST_CLIENT_ABORTED', 'aborted');
+        return end();
+      }
       exchange.abort();
       relay.onError('IAM_REQUEST_CLIENT_ABORTED');
     };
@@ -191,6 +224,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // authenticated routes: the token goes or stays per `identity`, and the principal rides
     // along as headers.
     const forward = (principal?: Principal): void => {
+      record.decision = 'allow';
       let identity: string[] | undefined;
       if (principal !== undefined && service.identity.headers) {
         identity = identityHeaders(principal, service.identity.plan);
@@ -230,17 +264,27 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     if (service.access === 'public' || authenticator === undefined) return forward(undefined);
 
     // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
-    // and everything written after it is corked (writeErrorResponse, the relay).
+    // and everything written after it is corked (writeErrorResponse, the relay). A revoked
+    // credential is refused here, cached or not: a Map lookup, no I/O.
     const authorization = singleHeaderValue(headers, 'authorization');
     if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
+    const authnStartMs = performance.now();
+    const authenticated = (result: AuthnResult, isSync: boolean): void => {
+      record.authnUs = Math.round((performance.now() - authnStartMs) * 1000);
+      if (!result.ok) {
+        record.cacheHit = isSync ? null : false;
+        return refuse(result.code);
+      }
+      record.cacheHit = result.isCacheHit;
+      record.principal = result.principal;
+      if (revocations.match(result.principal) !== undefined) return refuse('IAM_AUTHN_REVOKED');
+      forward(result.principal);
+    };
     const outcome = authenticator.authenticate(authorization);
-    if (!(outcome instanceof Promise)) {
-      return outcome.ok ? forward(outcome.principal) : refuse(outcome.code);
-    }
+    if (!(outcome instanceof Promise)) return authenticated(outcome, true);
     outcome.then((result) => {
       if (isFinished || isAborted) return;
-      if (result.ok) forward(result.principal);
-      else refuse(result.code);
+      authenticated(result, false);
     }, () => refuse('IAM_SERVER_INTERNAL'));
   };
 }

@@ -17,11 +17,13 @@ export interface TestProxy {
 
 /**
  * `servicesYaml` is the YAML of the `services:` list (and any other top-level keys the test
- * needs); listeners are put on port 0 unless the text sets them.
+ * needs); listeners are put on port 0 unless the text sets them, and audit records go nowhere
+ * (`audit: { sink: none }`, so they do not mix with the runner's output) unless it sets `audit`.
  */
 export async function startTestProxy(yaml: string): Promise<TestProxy> {
-  const text = yaml.includes('listeners:') ? yaml
-    : `listeners:\n  proxy: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${yaml}`;
+  const withAudit = /^audit:/m.test(yaml) ? yaml : `audit: { sink: none }\n${yaml}`;
+  const text = withAudit.includes('listeners:') ? withAudit
+    : `listeners:\n  proxy: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${withAudit}`;
   const config = await loadConfigText(text, 'test.yaml', tmpdir());
   const running = await startPortcullis(config, silentLogger());
   return {
