@@ -47,7 +47,7 @@ export class ProxyMetrics {
   #cacheMisses = 0;
 
   constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
     this.#registerRequestMetrics();
     this.#registerSourceMetrics(sources);
   }
