@@ -318,3 +318,18 @@ export const kAuthnTargets = {
   /** ... and at least this multiple of fastify + @fastify/jwt's. */
   minVsFastify: 2,
 } as const;
+
+/** Policy-engine micro-benchmark scenarios (bench/micro/authz/): the same generated policy and
+ * requests go to every engine. See bench/micro/authz/policy-gen.ts for the shape. */
+export interface AuthzScenario {
+  readonly name: string;
+  readonly rules: number;
+  readonly requests: number;
+  /** Seed of the request generator, so every run decides the same requests. */
+  readonly seed: number;
+}
+
+/** 50, 1,000 and 10,000 rules; 1,000 requests each. */
+export const kAuthzScenarios: readonly AuthzScenario[] = [50, 1000, 10_000].map((rules) => ({
+  name: `authz/decide rules=${rules}`, rules, requests: 1000, seed: 42,
+}));

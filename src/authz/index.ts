@@ -3,3 +3,4 @@ export type { AuthzPrincipal, AuthzRequest, Decision } from './request.js';
 export {
   referenceDecide, whyNot, principalRoles, pathSegments, type ReferenceDecision,
 } from './reference-evaluator.js';
+export { TreeWalker } from './tree-walker.js';

@@ -58,30 +58,43 @@ function ruleCovers(a: Rule, b: Rule): boolean {
     && b.paths.every((pb) => a.paths.some((pa) => patternCovers(pa, pb)));
 }
 
+/** Bucket key of a pattern's first segment: its literal, or '*' for anything else. */
+function firstKey(p: PathPattern): string {
+  const first = p.segments[0];
+  return first?.kind === 'literal' ? `=${first.value}` : '*';
+}
+
 /** Every rule that never decides, with one rule that shadows it. */
 export function findShadowedRules(rules: readonly Rule[]): { rule: Rule; by: Rule }[] {
-  // Only condition-free rules can shadow; bucket them by service (undefined = any service).
+  // Only condition-free rules can shadow. Index them by service (or '*' for any service) and by
+  // the first segment of each pattern: a rule can only be covered by rules in its own buckets,
+  // which keeps this near-linear for large policies.
   const buckets = new Map<string, Rule[]>();
-  const anyService: Rule[] = [];
+  const put = (key: string, r: Rule): void => {
+    let list = buckets.get(key);
+    if (list === undefined) buckets.set(key, list = []);
+    if (list[list.length - 1] !== r) list.push(r);
+  };
   for (const r of rules) {
     if (r.condition !== undefined) continue;
-    if (r.services === undefined) anyService.push(r);
-    else {
-      for (const s of r.services) {
-        let list = buckets.get(s);
-        if (list === undefined) buckets.set(s, list = []);
-        list.push(r);
-      }
+    for (const svc of r.services ?? ['*']) {
+      for (const p of r.paths) put(`${svc}\0${firstKey(p)}`, r);
     }
   }
 
   const out: { rule: Rule; by: Rule }[] = [];
   for (const b of rules) {
-    const first = b.services?.[0];
-    const candidates = first === undefined ? anyService : [...anyService, ...(buckets.get(first) ?? [])];
-    const by = candidates.find((a) => a !== b
-      && ((a.effect === 'deny' && b.effect === 'allow') || (a.effect === b.effect && a.index < b.index))
-      && ruleCovers(a, b));
+    const svc = b.services?.[0];
+    const seg = firstKey(b.paths[0]!);
+    const keys = [`*\0*`, ...(seg === '*' ? [] : [`*\0${seg}`])];
+    if (svc !== undefined) keys.push(`${svc}\0*`, ...(seg === '*' ? [] : [`${svc}\0${seg}`]));
+    let by: Rule | undefined;
+    for (const key of keys) {
+      by = buckets.get(key)?.find((a) => a !== b
+        && ((a.effect === 'deny' && b.effect === 'allow') || (a.effect === b.effect && a.index < b.index))
+        && ruleCovers(a, b));
+      if (by !== undefined) break;
+    }
     if (by !== undefined) out.push({ rule: b, by });
   }
   return out;

@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import {
   type AuthzRequest, type EvaluatorModule, loadEvaluator, PolicyEngine, referenceDecide,
 } from '../../src/authz/index.js';
+import { TreeWalker } from '../../src/authz/tree-walker.js';
 import { compilePolicy, decodeBundle } from '../../src/policy/index.js';
 
 const kServices = ['alpha', 'beta', 'gamma'];
@@ -137,7 +138,7 @@ describe('authz/wasm-matches-reference', () => {
     evaluator = await loadEvaluator();
   });
 
-  test('decision and rule agree on >= 10,000 random policy/request cases', () => {
+  test('decision and rule agree on >= 10,000 random policy/request cases (WASM and TS tree walk)', () => {
     let cases = 0;
     let allows = 0;
     let ruleDenies = 0;
@@ -147,9 +148,18 @@ describe('authz/wasm-matches-reference', () => {
         const compiled = compilePolicy([{ name: 'p.yaml', text: source }], { createdAtMs: 0 });
         const bundle = decodeBundle(compiled.bytes);
         const engine = new PolicyEngine(evaluator, bundle);
+        const walker = new TreeWalker(bundle);
         for (const req of requests) {
           const want = referenceDecide(bundle.policy, req);
           const got = engine.decide(req);
+          // The TypeScript port of the tree walk (the bench's "well-written TS evaluator").
+          const code = walker.decide(req);
+          const walked = { allow: (code & 1) === 1, ruleIndex: (code >> 1) - 1 };
+          if (walked.allow !== want.allow || walked.ruleIndex !== want.ruleIndex) {
+            firstMismatch = `policy:\n${source}\nrequest: ${JSON.stringify(req)}\n` +
+              `tree walker ${walked.allow}/${walked.ruleIndex}, reference ${want.allow}/${want.ruleIndex}`;
+            return false;
+          }
           cases++;
           if (got.allow) allows++;
           else if (got.ruleIndex >= 0) ruleDenies++;
