@@ -192,7 +192,13 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
     bound.close();
     const isDrained = await lifecycle.drain(drainTimeoutMs);
-    // Every request has ended (or the drain gave up): write their records before exiting.
+    // Every request has ended (or the drain gave up): serve nothing more, then write every
+    // record before exiting.
+    lifecycle.close();
+    if (!isDrained) {
+      logger.error('drain deadline passed: requests still in flight will have no record',
+        { inFlight: lifecycle.inFlight });
+    }
     await audit.stop(Math.max(5_000, drainTimeoutMs));
     admin.close();
     await Promise.all(groups.map((g) => g.close()));

@@ -8,6 +8,7 @@
 export class Lifecycle {
   #inFlight = 0;
   #isDraining = false;
+  #isClosed = false;
   #idleWaiters: Array<() => void> = [];
 
   /** Requests started and not yet finished (answered, failed or aborted). */
@@ -18,6 +19,22 @@ export class Lifecycle {
   /** Whether shutdown has begun. */
   get isDraining(): boolean {
     return this.#isDraining;
+  }
+
+  /**
+   * Whether the proxy has stopped taking requests for good: the drain is over and the audit
+   * log is being flushed. A request that still arrives on an open connection is not read: its
+   * connection is closed without an answer (and so without a record), as if the process had
+   * already exited.
+   */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Ends the drain for good (see `isClosed`); call after `drain` resolved. */
+  close(): void {
+    this.#isDraining = true;
+    this.#isClosed = true;
   }
 
   /** Call when a request is admitted; pair with exactly one `end()`. */

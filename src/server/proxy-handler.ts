@@ -103,6 +103,9 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (res, req) => {
+    // After the final audit flush nothing is served, not even a 503 that could not be recorded.
+    if (lifecycle.isClosed) return void res.close();
+
     // Step 1: copy what the request carries; `req` is dead after this function returns.
     const method = req.getMethod().toUpperCase();
     const query = req.getQuery();
