@@ -46,9 +46,12 @@ export class AuditLog {
       performance.now());
   }
 
-  /** Whether new requests must be refused (503 IAM_AUDIT_OVERLOADED): the queue is full. */
-  get isShedding(): boolean {
-    return this.#queue?.isShedding ?? false;
+  /**
+   * Whether a new request must be refused (503 IAM_AUDIT_OVERLOADED) because the queue, with
+   * the records of the `inFlight` admitted requests still to come, is full (`shed` mode).
+   */
+  isShedding(inFlight: number): boolean {
+    return this.#queue?.isSheddingWith(inFlight) ?? false;
   }
 
   /** Counts a request refused because the queue was full (its record is still emitted). */

@@ -7,7 +7,8 @@
  * and is retried with a growing pause (up to 1 s), so a full disk stalls the queue instead of
  * losing records. The queue holds at most `maxRecords` records, in flight included; past that a
  * push is refused and counted as dropped. In `shed` mode the request path stops admitting new
- * requests earlier, at 90% (`isShedding`), so requests already admitted still find room.
+ * requests earlier, at 90% counting the records of requests in flight (`isSheddingWith`), so
+ * requests already admitted always find room; only records of refusals can be dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditRecord } from './record.js';
@@ -73,9 +74,14 @@ export class AuditQueue {
     return this.#pending.length + this.#inFlight;
   }
 
-  /** In `shed` mode: whether new requests should be refused now (queue at 90% or more). */
-  get isShedding(): boolean {
-    return this.#opts.overload === 'shed' && this.depth >= this.#shedAt;
+  /**
+   * In `shed` mode: whether a new request must be refused now, given `inFlight` admitted
+   * requests whose records are still to come: true when those records and the queue together
+   * reach 90% of `maxRecords`. Admitted requests therefore always find room for their record;
+   * the last 10% is for the records of refusals.
+   */
+  isSheddingWith(inFlight: number): boolean {
+    return this.#opts.overload === 'shed' && this.depth + inFlight >= this.#shedAt;
   }
 
   get stats(): AuditQueueStats {

@@ -136,7 +136,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     };
     if (lifecycle.isDraining) return reject('IAM_SERVER_DRAINING');
     // The audit queue is full (`audit.queue.overload: shed`): serve nothing it cannot record.
-    if (audit.isShedding) {
+    if (audit.isShedding(lifecycle.inFlight)) {
       audit.noteShed();
       return reject('IAM_AUDIT_OVERLOADED');
     }

@@ -88,19 +88,21 @@ describe('audit/audit-queue', () => {
     assert.equal(sink.lines().length, 20);
   });
 
-  test('shed mode signals shedding from 90% of maxRecords, drop mode never does', async () => {
+  test('shed mode signals shedding from 90% of maxRecords, requests in flight counted; drop mode never', async () => {
     for (const overload of ['shed', 'drop'] as const) {
       const sink = new MemorySink();
       let open!: () => void;
       sink.gate = new Promise((resolve) => { open = resolve; });
       const q = queue(sink, { maxRecords: 20, overload });
       for (let i = 0; i < 17; i++) q.push(rec(i));
-      assert.equal(q.isShedding, false, `${overload}: 17 of 20 is below the mark`);
+      assert.equal(q.isSheddingWith(0), false, `${overload}: 17 of 20 is below the mark`);
+      assert.equal(q.isSheddingWith(1), overload === 'shed',
+        `${overload}: 17 queued and one request in flight reach the mark`);
       q.push(rec(17));
-      assert.equal(q.isShedding, overload === 'shed', `${overload}: 18 of 20 is the mark`);
+      assert.equal(q.isSheddingWith(0), overload === 'shed', `${overload}: 18 of 20 is the mark`);
       open();
       await q.flush();
-      assert.equal(q.isShedding, false);
+      assert.equal(q.isSheddingWith(0), false);
     }
   });
 
