@@ -61,7 +61,7 @@ function addRecord(r) {
 function quantile(sorted, q) {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
-function top(counts) {
+function topOf(counts) {
   return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => k + ' (' + n + ')').join(', ');
 }
 function renderStats() {
@@ -81,8 +81,8 @@ function renderStats() {
   $('p50').textContent = quantile(lat, 0.5).toFixed(2);
   $('p90').textContent = quantile(lat, 0.9).toFixed(2);
   $('p99').textContent = quantile(lat, 0.99).toFixed(2);
-  $('topPrincipals').textContent = top(subjects) || '-';
-  $('topRules').textContent = top(rules) || '-';
+  $('topPrincipals').textContent = topOf(subjects) || '-';
+  $('topRules').textContent = topOf(rules) || '-';
 }
 async function revoke(s) {
   const body = s.sessionId ? { kind: 'session', value: s.sessionId }
