@@ -4,8 +4,9 @@
  * Rotation, between two writes (the queue never overlaps them): close the file, rename it to
  * `<path>.<UTC time>` (a `-N` suffix if that name exists), open a fresh `<path>`, then delete
  * the oldest rotated files beyond `maxFiles`. A batch that would push the file past
- * `maxFileBytes` goes to the fresh file, so a file only exceeds the limit when one batch alone
- * does. Every write goes through libuv's thread pool: nothing here blocks the event loop.
+ * `maxFileBytes` is split at a line end, the rest going to the fresh file, so a file only
+ * exceeds the limit when one line alone does. Every write goes through libuv's thread pool:
+ * nothing here blocks the event loop.
  */
 import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -63,7 +64,36 @@ export class FileSink implements AuditSink {
 
   async write(text: string): Promise<void> {
     const data = Buffer.from(text, 'utf8');
-    if (this.#isRotationDue(data.length)) await this.#rotate();
+    let start = 0;
+    while (start < data.length) {
+      if (this.#isAgeDue()) await this.#rotate();
+      const end = this.#fitEnd(data, start);
+      if (end === start) {
+        await this.#rotate();
+        continue;
+      }
+      await this.#writeAll(data.subarray(start, end));
+      start = end;
+    }
+  }
+
+  /**
+   * End of the complete lines from `start` that fit in the live file: all of them when they
+   * fit; else as many as fit; in an empty file at least one (a line longer than a file gets a
+   * file of its own); `start` itself when nothing fits (rotate first).
+   */
+  #fitEnd(data: Buffer, start: number): number {
+    const max = this.#opts.maxFileBytes;
+    const room = max - this.#bytes;
+    if (max === 0 || data.length - start <= room) return data.length;
+    const cut = room > 0 ? data.lastIndexOf(0x0a, start + room - 1) + 1 : 0;
+    if (cut > start) return cut;
+    if (this.#bytes > 0) return start;
+    const newline = data.indexOf(0x0a, start);
+    return newline < 0 ? data.length : newline + 1;
+  }
+
+  async #writeAll(data: Buffer): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
       const { bytesWritten } = await this.#handle.write(data, offset);
@@ -77,11 +107,9 @@ export class FileSink implements AuditSink {
     await this.#handle.close();
   }
 
-  #isRotationDue(incoming: number): boolean {
-    if (this.#bytes === 0) return false;
-    const { maxFileBytes, maxFileAgeMs } = this.#opts;
-    if (maxFileBytes > 0 && this.#bytes + incoming > maxFileBytes) return true;
-    return maxFileAgeMs > 0 && this.#nowMs() - this.#openedMs >= maxFileAgeMs;
+  #isAgeDue(): boolean {
+    const age = this.#opts.maxFileAgeMs;
+    return this.#bytes > 0 && age > 0 && this.#nowMs() - this.#openedMs >= age;
   }
 
   async #rotate(): Promise<void> {

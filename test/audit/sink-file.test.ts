@@ -88,6 +88,18 @@ describe('audit/sink-file', () => {
     assert.deepEqual(allLines(dir).filter((l) => /^\d$/.test(l)), ['2', '3', '4']);
   });
 
+  test('a batch larger than a file is split at line ends; only an oversized line stands alone',
+    async () => {
+      const dir = mkdtempSync(path.join(kDir, 'split-'));
+      const sink = await FileSink.open({ path: path.join(dir, 'audit.log'), maxFileBytes: 10,
+        maxFileAgeMs: 0, maxFiles: 0 });
+      await sink.write('aaaa\nbbbb\ncccc\ndddddddddddddddd\ne\n');
+      await sink.close();
+      const contents = readdirSync(dir).sort((a, b) => (a === 'audit.log' ? 1 : b === 'audit.log' ? -1
+        : a < b ? -1 : 1)).map((n) => readFileSync(path.join(dir, n), 'utf8'));
+      assert.deepEqual(contents, ['aaaa\nbbbb\n', 'cccc\n', 'dddddddddddddddd\n', 'e\n']);
+    });
+
   test('opening in a missing directory rejects with the file system error', async () => {
     await assert.rejects(FileSink.open({ path: path.join(kDir, 'missing', 'audit.log'),
       maxFileBytes: 0, maxFileAgeMs: 0, maxFiles: 0 }), { code: 'ENOENT' });
