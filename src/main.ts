@@ -9,7 +9,7 @@ import { describeConfig, parseUpstreamAddress } from './config/index.js';
 import { type AuditStage, startAuditStage } from './audit/index.js';
 import { startAuthnStage } from './authn/index.js';
 import { loadEvaluator } from './authz/index.js';
-import { registerAdminRoutes } from './control/index.js';
+import { registerAdminRoutes, startPolicyStage, type PolicyStage } from './control/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
 import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
 import { Lifecycle } from './server/lifecycle.js';
@@ -118,15 +118,31 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     throw err;
   }
 
-  // Step 3b: audit and revocations; revocations load before anything is served.
+  // Step 3b: the policy: a verified bundle is active before anything is served (or, with
+  // configured sources that have none yet, every request is refused until one is).
+  let policy: PolicyStage;
+  try {
+    policy = await startPolicyStage(config, evaluator, logger);
+  } catch (err) {
+    await authn.stop();
+    await demo?.close();
+    throw err;
+  }
+
+  // Step 3c: audit and revocations; revocations load before anything is served.
   let audit: AuditStage;
   try {
     audit = await startAuditStage(config.audit, config.revocation, {
       verifierPool: () => authn.poolStats(),
       issuers: () => authn.status(),
-      bundle: () => undefined,
+      bundle: () => {
+        const active = policy.holder.status().active;
+        return active === undefined ? undefined
+          : { version: String(active.version), digest: active.digest };
+      },
     }, logger);
   } catch (err) {
+    policy.stop();
     await authn.stop();
     await demo?.close();
     throw err;
@@ -150,11 +166,12 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     internalJwt,
     audit: audit.log,
     revocations: audit.revocations.set,
+    policy: policy.holder,
   }));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {
-    isReady: () => !lifecycle.isDraining,
+    isReady: () => !lifecycle.isDraining && policy.holder.engine !== undefined,
     readiness: () => {
       // Serving goes on with the last good keys when an issuer cannot be reached; readiness
       // says so ('degraded') without taking the instance out of rotation.
@@ -162,13 +179,15 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
       const isDegraded = Object.values(issuers).some((s) => s.lastError !== undefined);
       return { degraded: isDegraded, evaluatorAbi: evaluator.abiVersion,
         inFlight: lifecycle.inFlight, services: config.services.length, issuers,
-        revocations: audit.revocations.status(), audit: audit.log.stats() };
+        revocations: audit.revocations.status(), audit: audit.log.stats(),
+        policy: policy.status() };
     },
     describeConfig: () => describeConfig(config),
     adminToken: () => config.admin.token?.reveal(),
     jwks: () => internalJwt?.jwks(),
     audit: { stage: audit, defaultTtlSec: config.revocation.defaultTtlSec,
       maxRevocations: config.revocation.maxEntries },
+    pushBundle: policy.push,
   });
 
   // Step 6: bind both; a failure closes whatever was already opened.
@@ -183,6 +202,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     proxy?.close();
     await Promise.all(groups.map((g) => g.close()));
     await audit.stop(1_000);
+    policy.stop();
     await authn.stop();
     await demo?.close();
     throw err;
@@ -200,6 +220,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
         { inFlight: lifecycle.inFlight });
     }
     await audit.stop(Math.max(5_000, drainTimeoutMs));
+    policy.stop();
     admin.close();
     await Promise.all(groups.map((g) => g.close()));
     await authn.stop();

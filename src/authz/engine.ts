@@ -91,6 +91,9 @@ function decisionTable(bundle: DecodedBundle): Decision[] {
 /** One bundle loaded into its own evaluator instance. */
 export class PolicyEngine {
   readonly bundle: DecodedBundle;
+  /** Every header name an obligation of this bundle sets (lower-case, `_` as `-`): the proxy
+   * removes client-sent copies of them, so the upstream sees only the policy's. */
+  readonly obligationNames: ReadonlySet<string>;
   readonly #evaluate: () => number;
   readonly #encoder: RequestEncoder;
   readonly #decisions: Decision[];
@@ -108,6 +111,8 @@ export class PolicyEngine {
     new Uint32Array(memory.buffer, kMem.tree, bundle.tree.length).set(bundle.tree);
 
     this.bundle = bundle;
+    this.obligationNames = new Set(bundle.policy.rules.flatMap((r) =>
+      r.obligations.map(([name]) => name.replaceAll('_', '-'))));
     this.#evaluate = instance.exports.evaluate as () => number;
     this.#encoder = new RequestEncoder(bundle, memory.buffer);
     this.#decisions = decisionTable(bundle);

@@ -13,6 +13,7 @@ import { attributeMap, authnSchema } from './authn-schema.js';
 import { auditSchema, revocationSchema } from './audit-schema.js';
 import { checkIdentityNames, identityHeaderName } from './identity-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
+import { checkPolicyBlock, policySchema } from './policy-schema.js';
 import { type SecretValue } from './secret-value.js';
 import { isIssuerUrl, isServiceName } from './syntax.js';
 import {
@@ -80,7 +81,9 @@ export function buildConfigSchema(ctx: SchemaContext) {
       signingKey: secret(ctx),
       ttlSec: intField(5, 3600, 'expected a lifetime in seconds from 5 to 3600').default(60),
     }).optional(),
-  }).superRefine(checkConfigCrossFields, { when: () => true });
+    policy: policySchema(ctx).optional(),
+  }).superRefine(checkConfigCrossFields, { when: () => true })
+    .superRefine(checkPolicyBlock, { when: () => true });
 }
 
 /** One entry of `services`. */
@@ -97,7 +100,8 @@ function serviceSchema(ctx: SchemaContext) {
     stripPrefix: boolField().default(false),
     // Required: neither value is a safe default. 'authenticated' routes need a bearer token
     // from a configured issuer (401 IAM_AUTHN_REQUIRED for everyone when there is none).
-    access: enumField(['public', 'authenticated']),
+    // Required unless a policy block is configured (then refused): see policy-schema.ts.
+    access: enumField(['public', 'authenticated']).optional(),
     maxBodyBytes: nonNegativeInt().default(10 * 1024 * 1024),
     // What an authenticated route tells its upstream about the caller.
     identity: mapping({

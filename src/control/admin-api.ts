@@ -7,11 +7,13 @@
  * closed by default. Protected: `GET /config` (the effective configuration, secrets redacted),
  * and the audit endpoints of admin-audit.ts (metrics, sessions, revocations, live feed).
  * Also open: `GET /.well-known/jwks.json`, the public key of the internal-JWT signer.
+ * Protected, when `policy.allowPush` is on: `PUT /policy/bundle` (admin-policy.ts).
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import { statusLine } from '../server/status-line.js';
 import { registerAuditRoutes, type AdminAudit } from './admin-audit.js';
 import { admitAdmin, sendJSON } from './admin-http.js';
+import { registerPolicyRoutes } from './admin-policy.js';
 
 /** What the admin API reports and needs. */
 export interface AdminState {
@@ -27,6 +29,9 @@ export interface AdminState {
   jwks(): unknown;
   /** Audit, sessions, revocations, metrics, live feed and dashboard (admin-audit.ts). */
   readonly audit?: AdminAudit;
+  /** Activates a pushed policy bundle (admin-policy.ts); undefined when pushing is off. */
+  readonly pushBundle?: (bytes: Uint8Array, signature: string | undefined) =>
+    Promise<import('./bundle-activator.js').ActivationResult>;
 }
 
 /** Registers the admin routes on `app`. */
@@ -57,6 +62,7 @@ export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void 
   });
 
   if (state.audit !== undefined) registerAuditRoutes(app, state.audit, () => state.adminToken());
+  registerPolicyRoutes(app, state.pushBundle, () => state.adminToken());
 
   app.any('/*', (res) => sendJSON(res, 404, { error: 'not_found' }));
 }

@@ -1,6 +1,6 @@
 /**
- * The request path, stage by stage: copy -> framing -> canonical target -> route -> access ->
- * forward. This file reads as the design's request path; each stage lives in its own folder.
+ * The request path, stage by stage: copy -> framing -> canonical target -> route ->
+ * authenticate -> authorize (the policy decides every request) -> forward. This file reads as the design's request path; each stage lives in its own folder.
  * One audit record per request is filled in along the way and emitted exactly once, when the
  * request ends, whatever the outcome (src/audit/).
  *
@@ -9,7 +9,8 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { AuditLog, RevocationSet } from '../audit/index.js';
-import type { Authenticator, AuthnResult, Principal } from '../authn/index.js';
+import { type Authenticator, type AuthnResult, kAnonymous, type Principal } from '../authn/index.js';
+import type { PolicyHolder } from '../authz/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
@@ -27,8 +28,12 @@ import { settleRequestId } from './request-id.js';
 /** A registered service as the request path sees it. */
 export interface ServiceRuntime {
   readonly name: string;
-  /** 'authenticated' routes need a valid bearer token from a configured issuer (fail closed). */
-  readonly access: 'public' | 'authenticated';
+  /**
+   * Without a policy block: 'public' routes skip authentication, 'authenticated' ones need a
+   * verified credential. Undefined with a policy block: a request with a credential is
+   * authenticated, one without is anonymous, and the policy decides either way.
+   */
+  readonly access: 'public' | 'authenticated' | undefined;
   readonly maxBodyBytes: number;
   /** What an authenticated route passes on about the caller (see config `identity`). */
   readonly identity: {
@@ -59,6 +64,8 @@ export interface ProxyHandlerOptions {
   readonly audit: AuditLog;
   /** Revoked subjects, sessions, tokens and clients: checked after authentication (no I/O). */
   readonly revocations: RevocationSet;
+  /** The active policy bundle: decides every routed request (src/authz/). */
+  readonly policy: PolicyHolder;
 }
 
 /** The peer address uWS hands over as ASCII bytes, as a string (cheaper than a TextDecoder). */
@@ -99,7 +106,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function createProxyHandler(opts: ProxyHandlerOptions):
   (res: HttpResponse, req: HttpRequest) => void {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
-  const { internalJwt, audit, revocations } = opts;
+  const { internalJwt, audit, revocations, policy } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (res, req) => {
@@ -172,7 +179,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
 
     // Step 5: admission. From here on the request counts as in flight until `end`.
     if (contentLength > service.maxBodyBytes) return reject('IAM_REQUEST_BODY_TOO_LARGE');
-    if (service.access !== 'public' && authenticator === undefined) {
+    if (service.access === 'authenticated' && authenticator === undefined) {
       return reject('IAM_AUTHN_REQUIRED', hasBody, kAuthnChallenge);
     }
     lifecycle.begin();
@@ -226,7 +233,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // Step 7 (run after step 6): forward, streaming the body both ways. `principal` is set on
     // authenticated routes: the token goes or stays per `identity`, and the principal rides
     // along as headers.
-    const forward = (principal?: Principal): void => {
+    const forward = (principal: Principal | undefined, obligations: readonly string[]): void => {
       record.decision = 'allow';
       let identity: string[] | undefined;
       if (principal !== undefined && service.identity.headers) {
@@ -238,6 +245,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
           Math.floor(Date.now() / 1000));
         identity = [...(identity ?? []), kInternalJwtHeader, jwt];
       }
+      if (obligations.length > 0) identity = [...(identity ?? []), ...obligations];
       relay = new ResponseRelay({
         res,
         requestId,
@@ -258,19 +266,46 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
           headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
           dropAuthorization: principal !== undefined && !service.identity.forwardToken, identity,
           ownedNames: service.identity.plan.ownedNames,
+          policyOwnedNames: policy.engine?.obligationNames,
         }, trusted),
         body,
       }, relay);
       relay.bind(exchange);
       pump?.bind(exchange);
     };
-    if (service.access === 'public' || authenticator === undefined) return forward(undefined);
+
+    // Step 6b (run after step 6): authorize. The policy decides; an anonymous caller whom
+    // credentials might let in is asked for them (401), anyone else is refused (403). The
+    // deciding rule and bundle go into the audit record.
+    const authorize = (principal: Principal): void => {
+      const decision = policy.decide({
+        service: service.name, method, path: match.upstreamPath, headers,
+        sourceAddress: remoteAddress, nowMs: Date.now(), principal,
+      });
+      record.rule = decision.ruleId;
+      record.bundleVersion = decision.bundleVersion === 0 ? null : String(decision.bundleVersion);
+      record.bundleDigest = decision.bundleDigest === '' ? null : decision.bundleDigest;
+      if (decision.allow) {
+        return forward(principal.kind === 'anonymous' ? undefined : principal, decision.obligations);
+      }
+      if (principal.kind === 'anonymous' && decision.credentialsMayHelp) {
+        return refuse('IAM_AUTHN_REQUIRED');
+      }
+      refuse(decision.code ?? 'IAM_AUTHZ_DENIED');
+    };
+    if (service.access === 'public') return authorize(kAnonymous);
 
     // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
     // and everything written after it is corked (writeErrorResponse, the relay). A revoked
     // credential is refused here, cached or not: a Map lookup, no I/O.
     const authorization = singleHeaderValue(headers, 'authorization');
     if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
+    if (service.access === undefined) {
+      // Policy mode: no credential means anonymous; a credential nobody can verify is refused.
+      if (authorization === undefined) return authorize(kAnonymous);
+      if (authenticator === undefined) return refuse('IAM_AUTHN_REQUIRED');
+    }
+    if (authenticator === undefined) return refuse('IAM_AUTHN_REQUIRED');
     const authnStartMs = performance.now();
     const authenticated = (result: AuthnResult, isSync: boolean): void => {
       record.authnUs = Math.round((performance.now() - authnStartMs) * 1000);
@@ -281,7 +316,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
       record.cacheHit = result.isCacheHit;
       record.principal = result.principal;
       if (revocations.match(result.principal) !== undefined) return refuse('IAM_AUTHN_REVOKED');
-      forward(result.principal);
+      authorize(result.principal);
     };
     const outcome = authenticator.authenticate(authorization);
     if (!(outcome instanceof Promise)) return authenticated(outcome, true);

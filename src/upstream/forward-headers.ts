@@ -72,6 +72,8 @@ export interface ForwardInput {
    * reserved namespace): removed from the client's headers in every `_`/`-` spelling.
    */
   readonly ownedNames?: ReadonlySet<string>;
+  /** Headers the active policy adds as obligations (dashed, lower-case): removed the same way. */
+  readonly policyOwnedNames?: ReadonlySet<string>;
 }
 
 /** Trusted front proxies: their X-Forwarded-* values are kept and appended to. */
@@ -132,6 +134,7 @@ export function buildUpstreamHeaders(input: ForwardInput, trusted: TrustedProxie
     const name = headers[i] as string;
     if (kHopByHop.has(name) || isReservedIdentityHeader(name)) continue;
     if (input.ownedNames !== undefined && input.ownedNames.has(dashed(name))) continue;
+    if (input.policyOwnedNames !== undefined && input.policyOwnedNames.has(dashed(name))) continue;
     if (name === input.requestIdHeader) continue;
     if (name === 'authorization' && input.dropAuthorization === true) continue;
     if (connectionNamed !== undefined && connectionNamed.has(name)) continue;
