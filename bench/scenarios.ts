@@ -66,7 +66,7 @@ export const kForwardScenarios: readonly ForwardScenario[] = [
   },
   {
     name: 'forward/portcullis',
-    summary: 'Portcullis forwarding to the upstream: one public service, log level warn',
+    summary: 'Portcullis forwarding to the upstream: one public service, log level warn, audit sink off',
     kind: 'portcullis',
   },
 ];
@@ -80,6 +80,9 @@ export function portcullisConfig(
     `  proxy: { host: 127.0.0.1, port: ${proxyPort} }`,
     `  admin: { host: 127.0.0.1, port: ${adminPort} }`,
     'log: { level: warn }',
+    // Benchmarks price the request path with the audit sink off; bench/e2e/audit-sink.ts
+    // prices the sink itself.
+    'audit: { sink: none }',
     'services:',
     '  - name: bench',
     "    hosts: ['*']",
@@ -232,6 +235,7 @@ export function authnPortcullisConfig(opts: {
     `  proxy: { host: 127.0.0.1, port: ${opts.proxyPort} }`,
     `  admin: { host: 127.0.0.1, port: ${opts.adminPort} }`,
     'log: { level: warn }',
+    'audit: { sink: none }',
     'authn:',
     `  pool: { threads: ${v.threads}, batchMaxItems: ${v.batchMaxItems}, `
       + `batchMaxWaitUs: ${v.batchMaxWaitUs}, inlineAlgorithms: [${v.inline.join(', ')}] }`,
@@ -333,3 +337,53 @@ export interface AuthzScenario {
 export const kAuthzScenarios: readonly AuthzScenario[] = [50, 1000, 10_000].map((rules) => ({
   name: `authz/decide rules=${rules}`, rules, requests: 1000, seed: 42,
 }));
+
+/** What one target of the audit-sink bench turns on (bench/e2e/audit-sink.ts). */
+export interface AuditSinkScenario {
+  readonly name: string;
+  readonly summary: string;
+  readonly sink: 'none' | 'file';
+  /** A live-feed subscriber during the runs: none, one that reads, one that never reads. */
+  readonly feed: 'none' | 'reader' | 'stalled';
+}
+
+/**
+ * The audit-sink bench: the forwarding target with the sink off and on, interleaved round by
+ * round. `sink=none` twice measures the noise of the machine (same build against itself); the
+ * feed variants show that a subscriber, however slow, does not cost the request path.
+ */
+export const kAuditSinkScenarios: readonly AuditSinkScenario[] = [
+  { name: 'audit/sink=none', summary: 'records built, metrics and sessions kept, nothing written',
+    sink: 'none', feed: 'none' },
+  { name: 'audit/sink=file', summary: 'the file sink (batched, rotating at 100 MiB)',
+    sink: 'file', feed: 'none' },
+  { name: 'audit/sink=none again', summary: 'the first target again: the noise of this machine',
+    sink: 'none', feed: 'none' },
+  { name: 'audit/sink=file feed=reader', summary: 'file sink and a feed subscriber that reads',
+    sink: 'file', feed: 'reader' },
+  { name: 'audit/sink=file feed=stalled',
+    summary: 'file sink and a feed subscriber that never reads (its socket stays full)',
+    sink: 'file', feed: 'stalled' },
+];
+
+/** The Portcullis config of an audit-sink target; `file` is the audit file's path. */
+export function auditSinkConfig(proxyPort: number, adminPort: number, upstreamPort: number,
+  scenario: AuditSinkScenario, file: string): string {
+  const sink = scenario.sink === 'none' ? '{ sink: none }'
+    : `\n  sink: file\n  file: { path: '${file}', maxFiles: 2 }`;
+  return [
+    portcullisConfig(proxyPort, adminPort, upstreamPort).replace('audit: { sink: none }\n', '')
+      .trimEnd(),
+    'admin: { token: { env: PORTCULLIS_BENCH_ADMIN_TOKEN } }',
+    // A stalled subscriber stays for the whole run instead of being closed after 10 s.
+    `audit:${sink === '{ sink: none }' ? ` ${sink}` : sink}`,
+    ...(scenario.sink === 'file' ? ['  feed: { slowCloseAfterMs: 600000 }'] : []),
+    '',
+  ].join('\n');
+}
+
+/** Pass/fail target of the audit-sink bench. */
+export const kAuditSinkTargets = {
+  /** `sink=file` req/s at least this fraction of `sink=none` req/s (issue 5: at most 5% cost). */
+  minFileOverNoneRatio: 0.95,
+} as const;

@@ -1,14 +1,17 @@
 /**
  * The bounded queue between the request path and the sink.
  *
- * `push` only appends a reference: formatting and writing happen later, in batches of at most
- * `batchMaxRecords`, one write in flight at a time, started by a timer (`flushIntervalMs`) or at
- * once (next turn of the event loop) when a full batch is waiting. A failed write keeps its text
- * and is retried with a growing pause (up to 1 s), so a full disk stalls the queue instead of
- * losing records. The queue holds at most `maxRecords` records, in flight included; past that a
- * push is refused and counted as dropped. In `shed` mode the request path stops admitting new
- * requests earlier, at 90% counting the records of requests in flight (`isSheddingWith`), so
- * requests already admitted always find room; only records of refusals can be dropped.
+ * `push` formats the record at once into a byte chunk (256 KiB, reused), so the record object
+ * itself dies young instead of surviving into the old generation while it waits; nothing else
+ * happens on the request path. A chunk is sealed when it holds `batchMaxRecords` records or is
+ * full, and written by a timer (`flushIntervalMs`) or at once (next turn of the event loop)
+ * when one is sealed, one write in flight at a time. A failed write keeps its chunk and is
+ * retried with a growing pause (up to 1 s), so a full disk stalls the queue instead of losing
+ * records. The queue holds at most `maxRecords` records, the chunk being written included;
+ * past that a push is refused and counted as dropped. In `shed` mode the request path stops
+ * admitting new requests earlier, at 90% counting the records of requests in flight
+ * (`isSheddingWith`), so requests already admitted always find room; only records of refusals
+ * can be dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditRecord } from './record.js';
@@ -44,13 +47,25 @@ export interface AuditQueueStats {
 
 const kMaxRetryPauseMs = 1_000;
 
+/** Bytes per chunk; a longer line gets a chunk of its own size. */
+const kChunkBytes = 256 * 1024;
+/** Spare chunks kept for reuse. */
+const kSpareChunks = 4;
+
+interface Chunk {
+  buf: Buffer;
+  bytes: number;
+  records: number;
+}
+
 /** A bounded, batching queue in front of one sink. */
 export class AuditQueue {
   readonly #opts: AuditQueueOptions;
   readonly #shedAt: number;
-  #pending: AuditRecord[] = [];
-  #inFlight = 0;
-  #retryText: string | undefined;
+  #current: Chunk | undefined;
+  readonly #sealed: Chunk[] = [];
+  readonly #spare: Chunk[] = [];
+  #depth = 0;
   #isWriting = false;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -71,7 +86,7 @@ export class AuditQueue {
 
   /** Records waiting or being written. */
   get depth(): number {
-    return this.#pending.length + this.#inFlight;
+    return this.#depth;
   }
 
   /**
@@ -81,23 +96,26 @@ export class AuditQueue {
    * the last 10% is for the records of refusals.
    */
   isSheddingWith(inFlight: number): boolean {
-    return this.#opts.overload === 'shed' && this.depth + inFlight >= this.#shedAt;
+    return this.#opts.overload === 'shed' && this.#depth + inFlight >= this.#shedAt;
   }
 
   get stats(): AuditQueueStats {
-    return { depth: this.depth, written: this.#written, dropped: this.#dropped,
+    return { depth: this.#depth, written: this.#written, dropped: this.#dropped,
       writeErrors: this.#writeErrors };
   }
 
-  /** Queues `record`; returns false (and counts a drop) when the queue is full or closed. */
+  /** Formats and queues `record`; false (and a drop counted) when the queue is full or closed. */
   push(record: AuditRecord): boolean {
-    if (this.#isClosed || this.depth >= this.#opts.maxRecords) {
+    if (this.#isClosed || this.#depth >= this.#opts.maxRecords) {
       this.#dropped++;
       return false;
     }
-    this.#pending.push(record);
+    this.#append(this.#opts.format(record));
+    this.#depth++;
+    const current = this.#current as Chunk;
+    if (++current.records >= this.#opts.batchMaxRecords) this.#seal();
     if (this.#isWriting) return true;
-    if (this.#pending.length >= this.#opts.batchMaxRecords) {
+    if (this.#sealed.length > 0) {
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
         void this.#drain();
@@ -114,9 +132,7 @@ export class AuditQueue {
 
   /** Resolves once every record pushed so far has been written. */
   flush(): Promise<void> {
-    if (this.depth === 0 && this.#retryText === undefined && !this.#isWriting) {
-      return Promise.resolve();
-    }
+    if (this.#depth === 0 && !this.#isWriting) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     void this.#drain();
     return idle;
@@ -135,10 +151,40 @@ export class AuditQueue {
     });
     const result = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
     clearTimeout(timer);
-    const lost = result === 'done' ? 0 : this.depth;
+    const lost = result === 'done' ? 0 : this.#depth;
     this.#isAbandoned = result !== 'done';
     await this.#opts.sink.close().catch(() => undefined);
     return lost;
+  }
+
+  /** Appends `line` to the current chunk, sealing it first when the line does not fit. */
+  #append(line: string): void {
+    let chunk = this.#current;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: measure only when the line might not fit.
+    if (chunk === undefined || line.length * 3 > chunk.buf.length - chunk.bytes) {
+      const size = Buffer.byteLength(line);
+      if (chunk === undefined || size > chunk.buf.length - chunk.bytes) {
+        if (chunk !== undefined && chunk.records > 0) this.#seal();
+        chunk = this.#freshChunk(size);
+        this.#current = chunk;
+      }
+    }
+    chunk.bytes += chunk.buf.write(line, chunk.bytes);
+  }
+
+  #freshChunk(atLeast: number): Chunk {
+    if (atLeast <= kChunkBytes) {
+      const spare = this.#spare.pop();
+      if (spare !== undefined) return spare;
+    }
+    return { buf: Buffer.allocUnsafeSlow(Math.max(kChunkBytes, atLeast)), bytes: 0, records: 0 };
+  }
+
+  #seal(): void {
+    const chunk = this.#current;
+    if (chunk === undefined || chunk.records === 0) return;
+    this.#sealed.push(chunk);
+    this.#current = undefined;
   }
 
   async #drain(): Promise<void> {
@@ -147,16 +193,19 @@ export class AuditQueue {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     let pauseMs = 10;
-    while (!this.#isAbandoned && (this.#retryText !== undefined || this.#pending.length > 0)) {
-      // 1. The next batch: a failed one first, else the oldest records, formatted now.
-      if (this.#retryText === undefined) this.#retryText = this.#takeBatch();
+    while (!this.#isAbandoned) {
+      // 1. The oldest sealed chunk; the one being filled is sealed when nothing else waits.
+      if (this.#sealed.length === 0) this.#seal();
+      const chunk = this.#sealed[0];
+      if (chunk === undefined) break;
 
       // 2. Write it; on failure keep it, pause, try again (give up only when closed and late).
       try {
-        await this.#opts.sink.write(this.#retryText);
-        this.#written += this.#inFlight;
-        this.#inFlight = 0;
-        this.#retryText = undefined;
+        await this.#opts.sink.write(chunk.buf.subarray(0, chunk.bytes));
+        this.#sealed.shift();
+        this.#written += chunk.records;
+        this.#depth -= chunk.records;
+        this.#recycle(chunk);
         pauseMs = 10;
       } catch (err) {
         this.#writeErrors++;
@@ -171,19 +220,10 @@ export class AuditQueue {
     for (const wake of waiters) wake();
   }
 
-  #takeBatch(): string {
-    const max = this.#opts.batchMaxRecords;
-    let batch: AuditRecord[];
-    if (this.#pending.length <= max) {
-      batch = this.#pending;
-      this.#pending = [];
-    } else {
-      batch = this.#pending.splice(0, max);
-    }
-    this.#inFlight = batch.length;
-    const format = this.#opts.format;
-    let text = '';
-    for (const record of batch) text += format(record);
-    return text;
+  #recycle(chunk: Chunk): void {
+    if (chunk.buf.length !== kChunkBytes || this.#spare.length >= kSpareChunks) return;
+    chunk.bytes = 0;
+    chunk.records = 0;
+    this.#spare.push(chunk);
   }
 }

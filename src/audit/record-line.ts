@@ -6,6 +6,7 @@
  * copied as they are. This runs for every request, off the response path but on the same
  * thread, so it is kept to string concatenation.
  */
+import type { Principal } from '../authn/index.js';
 import { errorSpec } from '../errors/index.js';
 import type { AuditRecord } from './record.js';
 
@@ -47,21 +48,21 @@ function shown(name: string, value: string | undefined, rules: RedactionRules): 
   return rules.redact.has(name) ? `"${kRedactedValue}"` : jsonString(value);
 }
 
-let lastTimeMs = -1;
-let lastTimeText = '';
+let lastSecond = -1;
+let secondPrefix = '';
 
-/** ISO time of `ms`, cached for the last millisecond seen (many records share one). */
+/** ISO time of `ms`: the part up to the second is computed once per second. */
 function isoTime(ms: number): string {
-  if (ms !== lastTimeMs) {
-    lastTimeMs = ms;
-    lastTimeText = new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    secondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
   }
-  return lastTimeText;
+  const milli = ms - second * 1000;
+  return `${secondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-function principalJSON(record: AuditRecord, rules: RedactionRules): string {
-  const p = record.principal;
-  if (p === undefined) return 'null';
+function principalJSON(p: Principal, rules: RedactionRules): string {
   let out = `{"kind":"${p.kind}","subject":${shown('sub', p.subject, rules)}`
     + `,"issuer":${shown('iss', p.issuer, rules)},"clientId":${shown('client_id', p.clientId, rules)}`
     + `,"sessionId":${shown('sid', p.sessionId, rules)},"tokenId":${shown('jti', p.tokenId, rules)}`;
@@ -75,25 +76,56 @@ function principalJSON(record: AuditRecord, rules: RedactionRules): string {
     }
     out += `,"claims":{${claims}}`;
   }
-  return `${out}}`;
+  return `${out}},"keyId":${shown('kid', p.keyId, rules)}`;
 }
 
-/** The record as one JSON line, newline included. */
+/** Formats records under one set of rules; the principal's part is built once per principal. */
+export type RecordFormatter = (record: AuditRecord) => string;
+
+/**
+ * A formatter for `rules`. Principals are frozen and shared by every request with the same
+ * credential, so their JSON (with `keyId`) is kept in a WeakMap and reused.
+ */
+export function createRecordFormatter(rules: RedactionRules): RecordFormatter {
+  const principals = new WeakMap<Principal, string>();
+  return (record) => {
+    const p = record.principal;
+    let who = kNoPrincipal;
+    if (p !== undefined) {
+      const cached = principals.get(p);
+      if (cached !== undefined) {
+        who = cached;
+      } else {
+        who = principalJSON(p, rules);
+        principals.set(p, who);
+      }
+    }
+    const code = record.code;
+    return `{"time":"${isoTime(record.timeMs)}","requestId":${jsonString(record.requestId)}`
+      + `,"listener":"${record.listener}","sourceAddress":${jsonString(record.sourceAddress)}`
+      + `,"method":${jsonString(record.method)},"host":${optString(record.host)}`
+      + `,"path":${optString(record.path)},"service":${optString(record.service)}`
+      + `,"decision":${record.decision === null ? 'null' : `"${record.decision}"`}`
+      + `,"code":${code === null ? 'null' : `"${code}","reason":"${errorSpec(code).reason}"`}`
+      + `${code === null ? ',"reason":null' : ''}`
+      + `,"rule":${optString(record.rule)},"bundleVersion":${optString(record.bundleVersion)}`
+      + `,"bundleDigest":${optString(record.bundleDigest)},"principal":${who}`
+      + `,"cache":${record.cacheHit === null ? 'null' : record.cacheHit ? '"hit"' : '"miss"'}`
+      + `,"status":${record.status},"upstreamStatus":${record.upstreamStatus ?? 'null'}`
+      + `,"outcome":"${record.outcome}","authnUs":${record.authnUs ?? 'null'}`
+      + `,"authzUs":${record.authzUs ?? 'null'},"totalUs":${record.totalUs}}\n`;
+  };
+}
+
+const kNoPrincipal = 'null,"keyId":null';
+const kFormatters = new WeakMap<RedactionRules, RecordFormatter>();
+
+/** The record as one JSON line, newline included (a cached formatter per `rules` object). */
 export function recordLine(record: AuditRecord, rules: RedactionRules): string {
-  const code = record.code;
-  const keyId = record.principal?.keyId;
-  return `{"time":"${isoTime(record.timeMs)}","requestId":${jsonString(record.requestId)}`
-    + `,"listener":"${record.listener}","sourceAddress":${jsonString(record.sourceAddress)}`
-    + `,"method":${jsonString(record.method)},"host":${optString(record.host)}`
-    + `,"path":${optString(record.path)},"service":${optString(record.service)}`
-    + `,"decision":${record.decision === null ? 'null' : `"${record.decision}"`}`
-    + `,"code":${code === null ? 'null' : `"${code}"`}`
-    + `,"reason":${code === null ? 'null' : `"${errorSpec(code).reason}"`}`
-    + `,"rule":${optString(record.rule)},"bundleVersion":${optString(record.bundleVersion)}`
-    + `,"bundleDigest":${optString(record.bundleDigest)}`
-    + `,"principal":${principalJSON(record, rules)},"keyId":${shown('kid', keyId, rules)}`
-    + `,"cache":${record.cacheHit === null ? 'null' : record.cacheHit ? '"hit"' : '"miss"'}`
-    + `,"status":${record.status},"upstreamStatus":${record.upstreamStatus ?? 'null'}`
-    + `,"outcome":"${record.outcome}","authnUs":${record.authnUs ?? 'null'}`
-    + `,"authzUs":${record.authzUs ?? 'null'},"totalUs":${record.totalUs}}\n`;
+  let format = kFormatters.get(rules);
+  if (format === undefined) {
+    format = createRecordFormatter(rules);
+    kFormatters.set(rules, format);
+  }
+  return format(record);
 }

@@ -62,8 +62,7 @@ export class FileSink implements AuditSink {
     return this.#rotations;
   }
 
-  async write(text: string): Promise<void> {
-    const data = Buffer.from(text, 'utf8');
+  async write(data: Buffer): Promise<void> {
     let start = 0;
     while (start < data.length) {
       if (this.#isAgeDue()) await this.#rotate();

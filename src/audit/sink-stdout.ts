@@ -25,8 +25,7 @@ export class StdoutSink implements AuditSink {
     this.#fd = fd;
   }
 
-  async write(text: string): Promise<void> {
-    const data = Buffer.from(text, 'utf8');
+  async write(data: Buffer): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
       try {

@@ -7,17 +7,18 @@
 /** A destination for record lines. */
 export interface AuditSink {
   /**
-   * Writes `text` (complete lines, each ending in '\n') in full, or rejects with the reason it
-   * could not; the queue then retries the same text. Never called concurrently.
+   * Writes `data` (complete UTF-8 lines, each ending in '\n') in full, or rejects with the
+   * reason it could not; the queue then retries the same bytes. Never called concurrently.
+   * `data` belongs to the queue and is reused once the promise settles: copy it to keep it.
    */
-  write(text: string): Promise<void>;
+  write(data: Buffer): Promise<void>;
   /** Flushes what the sink holds and releases it; called once, after the last write settled. */
   close(): Promise<void>;
 }
 
 /** A sink that keeps nothing (`audit.sink: none`): the queue, metrics and feed still run. */
 export class DiscardSink implements AuditSink {
-  write(_text: string): Promise<void> {
+  write(_data: Buffer): Promise<void> {
     return Promise.resolve();
   }
 

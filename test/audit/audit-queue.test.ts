@@ -14,13 +14,13 @@ class MemorySink implements AuditSink {
   gate: Promise<void> | undefined;
   isClosed = false;
 
-  async write(text: string): Promise<void> {
+  async write(data: Buffer): Promise<void> {
     if (this.gate !== undefined) await this.gate;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw new Error('disk full');
     }
-    this.writes.push(text);
+    this.writes.push(data.toString('utf8'));
   }
 
   async close(): Promise<void> {
@@ -58,6 +58,8 @@ describe('audit/audit-queue', () => {
     const q = queue(sink, { flushIntervalMs: 20 });
     q.push(rec(1));
     assert.equal(sink.writes.length, 0, 'nothing is written synchronously by push');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sink.writes.length, 0, 'nor on the next turn: it waits for its batch');
     await sleep(100);
     assert.deepEqual(sink.lines(), ['r1']);
   });
@@ -115,6 +117,17 @@ describe('audit/audit-queue', () => {
     assert.ok(sink.isClosed);
     assert.equal(q.push(rec(99)), false);
     assert.equal(q.stats.dropped, 1);
+  });
+
+  test('lines longer than a chunk and non-ASCII text arrive whole', async () => {
+    const sink = new MemorySink();
+    const q = new AuditQueue({ sink, format: (r) => `${r.requestId}\n`, maxRecords: 100,
+      batchMaxRecords: 100, flushIntervalMs: 5, overload: 'drop' });
+    const long = 'x'.repeat(300 * 1024);
+    const ids = ['a', long, 'caf\u00e9 \u20ac \u{1F600}', long.slice(0, 200 * 1024), 'z'];
+    for (const id of ids) q.push(new AuditRecord('proxy', id, '127.0.0.1', 'GET', 0, 0));
+    await q.flush();
+    assert.deepEqual(sink.lines(), ids);
   });
 
   test('close reports how many records it could not write before its deadline', async () => {

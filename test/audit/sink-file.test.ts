@@ -30,11 +30,11 @@ describe('audit/sink-file', () => {
     const dir = mkdtempSync(path.join(kDir, 'append-'));
     const file = path.join(dir, 'audit.log');
     const sink = await FileSink.open({ path: file, maxFileBytes: 0, maxFileAgeMs: 0, maxFiles: 0 });
-    await sink.write('a\n');
+    await sink.write(Buffer.from('a\n'));
     await sink.close();
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const again = await FileSink.open({ path: file, maxFileBytes: 0, maxFileAgeMs: 0, maxFiles: 0 });
-    await again.write('b\n');
+    await again.write(Buffer.from('b\n'));
     await again.close();
     assert.equal(readFileSync(file, 'utf8'), 'a\nb\n');
   });
@@ -61,11 +61,11 @@ describe('audit/sink-file', () => {
     let now = Date.UTC(2026, 0, 1);
     const sink = await FileSink.open({ path: path.join(dir, 'audit.log'), maxFileBytes: 0,
       maxFileAgeMs: 60_000, maxFiles: 0, nowMs: () => now });
-    await sink.write('one\n');
+    await sink.write(Buffer.from('one\n'));
     now += 59_999;
-    await sink.write('two\n');
+    await sink.write(Buffer.from('two\n'));
     now += 1;
-    await sink.write('three\n');
+    await sink.write(Buffer.from('three\n'));
     await sink.close();
     assert.deepEqual(readdirSync(dir).sort(), ['audit.log', 'audit.log.20260101T000100000Z'], 'named by the time it was rotated');
     assert.equal(readFileSync(path.join(dir, 'audit.log'), 'utf8'), 'three\n');
@@ -78,7 +78,7 @@ describe('audit/sink-file', () => {
     const sink = await FileSink.open({ path: path.join(dir, 'audit.log'), maxFileBytes: 0,
       maxFileAgeMs: 1_000, maxFiles: 2, nowMs: () => now });
     for (let i = 0; i < 5; i++) {
-      await sink.write(`${i}\n`);
+      await sink.write(Buffer.from(`${i}\n`));
       now += 1_000;
     }
     await sink.close();
@@ -93,7 +93,7 @@ describe('audit/sink-file', () => {
       const dir = mkdtempSync(path.join(kDir, 'split-'));
       const sink = await FileSink.open({ path: path.join(dir, 'audit.log'), maxFileBytes: 10,
         maxFileAgeMs: 0, maxFiles: 0 });
-      await sink.write('aaaa\nbbbb\ncccc\ndddddddddddddddd\ne\n');
+      await sink.write(Buffer.from('aaaa\nbbbb\ncccc\ndddddddddddddddd\ne\n'));
       await sink.close();
       const contents = readdirSync(dir).sort((a, b) => (a === 'audit.log' ? 1 : b === 'audit.log' ? -1
         : a < b ? -1 : 1)).map((n) => readFileSync(path.join(dir, n), 'utf8'));
