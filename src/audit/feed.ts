@@ -2,14 +2,15 @@
  * The live decision feed: records streamed over WebSocket (uWS's own, on the admin listener) to
  * authenticated subscribers, each with its own server-side filter.
  *
- * The request path only appends the record to a bounded list (`offer`; nothing at all without
- * subscribers). Every `tickMs` the list is handed out: per subscriber, the records its filter
- * matches, at most `maxRecordsPerTick`, in one message `{"type":"records","records":[...],
- * "skipped":N}`, each record formatted once however many subscribers get it. A subscriber whose
- * socket still holds more than `maxBufferedBytes` unsent gets nothing that tick (its records
- * count in `skipped`, reported in its next message); one that stays that slow for
- * `slowCloseAfterMs` is closed with code 1013 (try again later). So a slow reader costs the
- * proxy a skipped send, never a wait.
+ * Per record, on the request path (`offer`): nothing without subscribers; otherwise, for each
+ * subscriber whose filter matches, the record's line (formatted once, however many take it) is
+ * appended to that subscriber's list, unless the list already holds `maxRecordsPerTick` or the
+ * subscriber is marked slow: then it only counts as skipped. No record object is kept. Every
+ * `tickMs` each list goes out as one message `{"type":"records","records":[...],"skipped":N}`.
+ * A subscriber whose socket holds more than `maxBufferedBytes` unsent at a tick is marked slow
+ * (its list is dropped, counted as skipped) until a tick finds it drained; one that stays slow
+ * for `slowCloseAfterMs` is closed with code 1013 (try again later). So a slow reader costs the
+ * proxy a counter, never a wait and never memory.
  */
 import type { AuditRecord } from './record.js';
 
@@ -46,12 +47,11 @@ export interface LiveFeedOptions {
 interface Subscriber {
   readonly socket: FeedSocket;
   filter: FeedFilter;
+  pending: string[];
   skipped: number;
+  isSlow: boolean;
   slowSinceMs: number | undefined;
 }
-
-/** Records a tick may hold before the request path stops adding (then counted as skipped). */
-const kMaxPendingFactor = 10;
 
 function matches(filter: FeedFilter, r: AuditRecord): boolean {
   if (filter.service !== undefined && r.service !== filter.service) return false;
@@ -76,8 +76,6 @@ export class LiveFeed {
   readonly #nowMs: () => number;
   readonly #subscribers = new Set<Subscriber>();
   readonly #bySocket = new Map<FeedSocket, Subscriber>();
-  #pending: AuditRecord[] = [];
-  #overflow = 0;
   #timer: NodeJS.Timeout | undefined;
   #skipped = 0;
   #closedSlow = 0;
@@ -101,19 +99,26 @@ export class LiveFeed {
       closedSlow: this.#closedSlow };
   }
 
-  /** Called per record on the request path: an append, or nothing without subscribers. */
+  /** Called per record on the request path (see the file comment). */
   offer(record: AuditRecord): void {
     if (this.#subscribers.size === 0) return;
-    if (this.#pending.length < this.#opts.maxRecordsPerTick * kMaxPendingFactor) {
-      this.#pending.push(record);
-    } else {
-      this.#overflow++;
+    let line: string | undefined;
+    for (const sub of this.#subscribers) {
+      if (!matches(sub.filter, record)) continue;
+      if (sub.isSlow || sub.pending.length >= this.#opts.maxRecordsPerTick) {
+        sub.skipped++;
+        this.#skipped++;
+        continue;
+      }
+      line ??= this.#opts.format(record);
+      sub.pending.push(line);
     }
   }
 
   /** Adds a subscriber (the WebSocket has opened). */
   add(socket: FeedSocket, filter: FeedFilter): void {
-    const sub: Subscriber = { socket, filter, skipped: 0, slowSinceMs: undefined };
+    const sub: Subscriber = { socket, filter, pending: [], skipped: 0, isSlow: false,
+      slowSinceMs: undefined };
     this.#subscribers.add(sub);
     this.#bySocket.set(socket, sub);
     if (this.#timer === undefined) {
@@ -137,20 +142,13 @@ export class LiveFeed {
     if (this.#subscribers.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
-      this.#pending = [];
-      this.#overflow = 0;
     }
   }
 
-  /** Hands out the records gathered since the last tick. Runs on a timer; public for tests. */
+  /** Sends each subscriber what it gathered since the last tick. Runs on a timer. */
   tick(): void {
-    const records = this.#pending;
-    const overflow = this.#overflow;
-    this.#pending = [];
-    this.#overflow = 0;
-    const formatted = new Map<AuditRecord, string>();
     const now = this.#nowMs();
-    for (const sub of [...this.#subscribers]) this.#send(sub, records, overflow, formatted, now);
+    for (const sub of [...this.#subscribers]) this.#send(sub, now);
   }
 
   /** Closes every subscriber (shutdown). */
@@ -162,19 +160,13 @@ export class LiveFeed {
     this.#bySocket.clear();
   }
 
-  #send(sub: Subscriber, records: readonly AuditRecord[], overflow: number,
-    formatted: Map<AuditRecord, string>, now: number): void {
-    // 1. The records for this subscriber, sampled down to the per-tick cap.
-    const mine = records.filter((r) => matches(sub.filter, r));
-    const cap = this.#opts.maxRecordsPerTick;
-    const kept = mine.length <= cap ? mine : mine.slice(mine.length - cap);
-    // Records the list had no room for are unknown to the filter: every subscriber counts them.
-    const skippedNow = mine.length - kept.length + overflow;
-
-    // 2. Still too much unsent on its socket: skip this tick; close it if it stays slow.
+  #send(sub: Subscriber, now: number): void {
+    // 1. Too much still unsent on its socket: slow until drained; closed if it stays slow.
     if (sub.socket.getBufferedAmount() > this.#opts.maxBufferedBytes) {
-      sub.skipped += mine.length + overflow;
-      this.#skipped += mine.length + overflow;
+      sub.isSlow = true;
+      sub.skipped += sub.pending.length;
+      this.#skipped += sub.pending.length;
+      sub.pending = [];
       sub.slowSinceMs ??= now;
       if (now - sub.slowSinceMs >= this.#opts.slowCloseAfterMs) {
         this.#closedSlow++;
@@ -183,21 +175,14 @@ export class LiveFeed {
       }
       return;
     }
+    sub.isSlow = false;
     sub.slowSinceMs = undefined;
-    if (kept.length === 0 && sub.skipped === 0 && skippedNow === 0) return;
 
-    // 3. One message; each record formatted once per tick.
-    let body = '';
-    for (const r of kept) {
-      let text = formatted.get(r);
-      if (text === undefined) {
-        text = this.#opts.format(r);
-        formatted.set(r, text);
-      }
-      body += body === '' ? text : `,${text}`;
-    }
-    const skipped = sub.skipped + skippedNow;
-    this.#skipped += skippedNow;
+    // 2. One message with what it gathered, and how much it missed.
+    if (sub.pending.length === 0 && sub.skipped === 0) return;
+    const body = sub.pending.join(',');
+    const skipped = sub.skipped;
+    sub.pending = [];
     sub.skipped = 0;
     sub.socket.send(`{"type":"records","records":[${body}],"skipped":${skipped}}`);
   }
