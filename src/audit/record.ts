@@ -62,8 +62,8 @@ export class AuditRecord {
   /** The error code the request ended with, if it ended with one. */
   code: ErrorCode | null = null;
   /**
-   * Policy: the deciding rule id, the bundle's version and digest. Null until the policy step
-   * (src/authz/) exists and fills them in; routes decided without policy keep null.
+   * Policy: the deciding rule id, the bundle's version and digest, set by the authorization
+   * step; null when the request ended before it ran.
    */
   rule: string | null = null;
   bundleVersion: string | null = null;

@@ -278,10 +278,12 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
     // credentials might let in is asked for them (401), anyone else is refused (403). The
     // deciding rule and bundle go into the audit record.
     const authorize = (principal: Principal): void => {
+      const authzStartMs = performance.now();
       const decision = policy.decide({
         service: service.name, method, path: match.upstreamPath, headers,
         sourceAddress: remoteAddress, nowMs: Date.now(), principal,
       });
+      record.authzUs = Math.round((performance.now() - authzStartMs) * 1000);
       record.rule = decision.ruleId;
       record.bundleVersion = decision.bundleVersion === 0 ? null : String(decision.bundleVersion);
       record.bundleDigest = decision.bundleDigest === '' ? null : decision.bundleDigest;

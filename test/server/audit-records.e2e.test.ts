@@ -94,7 +94,8 @@ describe('server/audit-records e2e', () => {
     assert.equal(r.service, 'pub');
     assert.deepEqual([r.decision, r.outcome, r.status, r.upstreamStatus, r.code],
       ['allow', 'forwarded', 200, 200, null]);
-    assert.deepEqual([r.principal, r.cache, r.authnUs, r.authzUs], [null, null, null, null]);
+    assert.deepEqual([r.principal, r.cache, r.authnUs], [null, null, null]);
+    assert.ok(typeof r.authzUs === 'number', 'the policy decided it');
     assert.ok(typeof r.totalUs === 'number' && r.totalUs > 0);
     assert.ok(!JSON.stringify(r).includes('secret'), 'the query string is never recorded');
   });
