@@ -7,6 +7,9 @@ import { type Document, type LineCounter, type Node, isAlias, isMap, isScalar, i
 import type { DiagnosticSink } from './diagnostics.js';
 import type { SourcePos } from './model.js';
 
+/** Alias uses followed per file before the reader stops resolving them. */
+const kMaxAliasUses = 100;
+
 /** A mapping's entries by key, each with its value node (null for `key:` with no value). */
 export type MapEntries = Map<string, { readonly keyNode: Node; readonly value: Node | null }>;
 
@@ -24,9 +27,15 @@ export class YamlReader {
     this.#doc = doc;
   }
 
+  /** Alias uses followed so far; past the limit they resolve to nothing (YAML "billion laughs"). */
+  aliasCount = 0;
+
   /** The node an alias (`*name`) stands for; other nodes as they are. */
   deref(node: Node | null): Node | null {
-    return isAlias(node) ? ((node.resolve(this.#doc) ?? null) as Node | null) : node;
+    if (!isAlias(node)) return node;
+    // Every use is counted, so nested aliases cannot multiply the work unboundedly.
+    if (++this.aliasCount > kMaxAliasUses) return null;
+    return (node.resolve(this.#doc) ?? null) as Node | null;
   }
 
   /** The position of `node` (the file start when it has none). */

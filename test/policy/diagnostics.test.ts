@@ -43,7 +43,7 @@ const kCases: { why: string; text: string; code: number; line: number; severity?
   { why: 'lower-case escapes are never canonical', text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/a%2fb'] }\n"), code: 204, line: 6 },
   { why: 'an escaped unreserved character is decoded first', text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/%61dmin'] }\n"), code: 204, line: 6 },
   { why: 'a later allow under a broader deny never decides', text: rules("  - { id: d, effect: deny, who: anyone, paths: ['/a/**'] }\n  - { id: a, effect: allow, who: anyone, paths: ['/a/b'] }\n"), code: 205, line: 7, severity: 'warning' },
-  { why: 'a key repeated in one mapping is a YAML error', text: 'version: 1\nroles:\n  a: {}\n  a: {}\n', code: 100, line: 4 },
+  { why: 'a key repeated in one mapping is refused where it repeats', text: 'version: 1\nroles:\n  a: {}\n  a: {}\n', code: 102, line: 4 },
   { why: 'a role defined in two files is an error', text: kHead + kOk, more: [{ name: 'q.yaml', text: 'roles:\n  reader: {}\n' }], code: 206, line: 2 },
   { why: 'an obligation may not set a proxy-owned header', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], obligations: { headers: { x-forwarded-for: x } } }\n"), code: 207, line: 6 },
 ];
@@ -72,5 +72,35 @@ describe('policy/diagnostics', () => {
       "  - { id: no, effect: deny, who: anyone, paths: ['/a/x'] }\n");
     const shadowed = diagnose(text).filter((d) => d.code === 205).map((d) => d.pos.line);
     assert.deepEqual(shadowed, [7]);
+  });
+});
+
+describe('policy/diagnostics limits', () => {
+  test('PC100: nested aliases beyond the bound are refused (YAML "billion laughs")', () => {
+    const text = `version: 1\nroles:\n  r: { inherits: &a [p, p, p, p, p, p, p, p, p, p] }\n` +
+      `  p: {}\nassignments:\n${Array.from({ length: 120 }, () => '  - { role: p, groups: *a }').join('\n')}\n`;
+    const found = diagnose(text).find((d) => d.code === 100);
+    assert.ok(found !== undefined, 'alias uses past the bound are an error');
+  });
+
+  test('PC109: a folder without policy files', () => {
+    try {
+      compilePolicy([], { createdAtMs: 0 });
+      assert.fail('compiled nothing');
+    } catch (err) {
+      assert.ok(err instanceof PolicyCompileError);
+      assert.equal(err.diagnostics[0]?.code, 109);
+    }
+  });
+
+  test('PC300: more than 512 claims and headers read by conditions', () => {
+    const conds = Array.from({ length: 513 }, (_, i) => `{ claim: c${i}, equals: v }`).join(', ');
+    const text = rules(`  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { any: [${conds}] } }\n`);
+    assert.ok(diagnose(text).some((d) => d.code === 300));
+  });
+
+  test('PC301: more than 65,536 roles', () => {
+    const roles = Array.from({ length: 65_537 }, (_, i) => `  r${i}: {}`).join('\n');
+    assert.ok(diagnose(`version: 1\nroles:\n${roles}\nrules: []\n`).some((d) => d.code === 301));
   });
 });

@@ -35,6 +35,7 @@ const kPeople: Record<string, Record<string, unknown>> = {
   support: { sub: 'u-support', groups: ['helpdesk'] },
   nightly: { sub: 'svc-reports', client_id: 'nightly-reports' },
   paymentsBot: { sub: 'payments-bot' },
+  dotTenant: { sub: 'u-dot', tenant: 'acme.co', scope: 'read' },
 };
 
 before(async () => {
@@ -126,6 +127,11 @@ const kCases: { why: string; method: string; target: string; who?: string;
   { why: 'a deny aimed at anonymous callers asks for credentials', method: 'GET', target: '/reports/t/acme/reports/q1', status: 401 },
   { why: 'a viewer is not a manager or accountant', method: 'GET', target: '/reports/t/globex/reports/q1', who: 'globexViewer', status: 403 },
   { why: 'an accountant reads its tenant reports', method: 'GET', target: '/reports/t/acme/reports/q1', who: 'accountant', status: 200 },
+  { why: 'dot segments are resolved before the policy sees the path, so the tenant check sees globex', method: 'GET', target: '/orders/t/acme/x/../../globex/orders', who: 'clerk', status: 403 },
+  { why: 'encoded dot segments too', method: 'GET', target: '/orders/t/acme/%2e%2e/globex/orders', who: 'clerk', status: 403 },
+  { why: 'the query never takes part in matching', method: 'GET', target: '/orders/t/globex/orders?path=/t/acme/orders', who: 'clerk', status: 403 },
+  { why: 'a tenant claim that only looks like the path segment (a dot is a dot) does not match', method: 'GET', target: '/orders/t/acmeXco/orders', who: 'dotTenant', status: 403 },
+  { why: 'the same claim matches its literal segment', method: 'GET', target: '/orders/t/acme.co/orders', who: 'dotTenant', status: 200 },
 ];
 
 describe('server/policy e2e', () => {
