@@ -140,6 +140,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
         return active === undefined ? undefined
           : { version: String(active.version), digest: active.digest };
       },
+      policyActivations: () => policy.activations(),
     }, logger);
   } catch (err) {
     policy.stop();

@@ -19,6 +19,9 @@ export interface MetricsSources {
   issuers(): Readonly<Record<string, JwksSourceStatus>>;
   /** The active policy bundle, when there is one. */
   bundle(): { readonly version: string; readonly digest: string } | undefined;
+  /** Bundle offers by outcome since start (src/control/bundle-activator.ts). */
+  policyActivations?(): { readonly activated: number; readonly unchanged: number;
+    readonly rejected: Readonly<Record<string, number>> };
   audit(): { readonly depth: number; readonly written: number; readonly dropped: number;
     readonly writeErrors: number; readonly shed: number };
   sessions(): number;
@@ -144,6 +147,14 @@ export class ProxyMetrics {
       'gauge', () => {
         const bundle = s.bundle();
         return bundle === undefined ? [] : [{ labels: { ...bundle }, value: 1 }];
+      });
+    this.#register('portcullis_policy_activations_total',
+      'Policy bundles offered, by outcome (refusals by error code).', 'counter', () => {
+        const a = s.policyActivations?.();
+        if (a === undefined) return [];
+        return [{ labels: { result: 'activated' }, value: a.activated },
+          { labels: { result: 'unchanged' }, value: a.unchanged },
+          ...Object.entries(a.rejected).map(([code, value]) => ({ labels: { result: 'refused', code }, value }))];
       });
     this.#register('portcullis_audit_queue_depth', 'Records waiting for the sink.', 'gauge',
       () => one(s.audit().depth));

@@ -39,7 +39,8 @@ export interface AuditStage {
 }
 
 /** The scrape-time sources the audit stage cannot know itself (authn, policy). */
-export type ExternalMetricsSources = Pick<MetricsSources, 'verifierPool' | 'issuers' | 'bundle'>;
+export type ExternalMetricsSources = Pick<MetricsSources, 'verifierPool' | 'issuers' | 'bundle'
+  | 'policyActivations'>;
 
 async function openSink(config: AuditConfig): Promise<AuditSink | undefined> {
   if (config.sink === 'none') return undefined;

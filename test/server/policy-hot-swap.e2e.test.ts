@@ -112,5 +112,12 @@ describe('server/policy hot swap', () => {
     assert.ok(statuses.length >= 10 && statuses.every((s) => s === 200), `swaps: ${statuses.join(',')}`);
     assert.ok(seen.size >= 5, `requests were decided by ${seen.size} bundles: ${[...seen.keys()].join(',')}`);
     assert.ok(sent >= 500, `only ${sent} requests ran`);
+
+    // Every swap is counted where operators look.
+    const metrics = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`,
+      { headers: { authorization: `Bearer ${kAdminToken}` } })).text();
+    const activated = /^portcullis_policy_activations_total\{result="activated"\} (\d+)$/m.exec(metrics);
+    assert.equal(Number(activated?.[1]), statuses.length + 1, 'v1 and every swap');
+    assert.match(metrics, new RegExp(`^portcullis_policy_bundle_info\\{version="${statuses.length + 1}",`, 'm'));
   });
 });
