@@ -136,7 +136,8 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
 
   app.post('/revocations', (res, req) => {
     if (!admitAdmin(res, req.getHeader('authorization'), adminToken())) return;
-    void readBody(res, kMaxBodyBytes).then(async (body) => {
+    const state = { isAborted: false };
+    void readBody(res, kMaxBodyBytes, state).then(async (body) => {
       if (body === undefined) return;
       let parsed: unknown;
       try {
@@ -152,7 +153,7 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
         return sendJSON(res, 507, { error: 'revocation_limit' });
       }
       const { isShared } = await stage.revocations.revoke(revocation);
-      sendJSON(res, isShared ? 201 : 202, { revocation, isShared });
+      if (!state.isAborted) sendJSON(res, isShared ? 201 : 202, { revocation, isShared });
     });
   });
 

@@ -47,16 +47,25 @@ export function admitAdmin(res: HttpResponse, authorization: string,
   return false;
 }
 
+/** Whether the client of a request has gone; set by `readBody`'s abort handler. */
+export interface AbortState {
+  isAborted: boolean;
+}
+
 /**
  * Reads the request body, at most `maxBytes`. Resolves undefined when the client aborts or the
  * body is too large (then a 413 has been sent). Attach it inside the handler, before any await.
+ * It owns the response's abort handler: `state.isAborted` tells, later, whether the client
+ * left (check it before answering after any further await).
  */
-export function readBody(res: HttpResponse, maxBytes: number): Promise<Buffer | undefined> {
+export function readBody(res: HttpResponse, maxBytes: number,
+  state: AbortState = { isAborted: false }): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let isDone = false;
     res.onAborted(() => {
+      state.isAborted = true;
       isDone = true;
       resolve(undefined);
     });
