@@ -23,7 +23,7 @@ export type OverloadMode = 'shed' | 'drop';
 /** Options of `AuditQueue`. */
 export interface AuditQueueOptions {
   readonly sink: AuditSink;
-  /** Turns a record into its line (newline included). */
+  /** Turns a record into its line (newline included), in ASCII only (see `#append`). */
   readonly format: (record: AuditRecord) => string;
   /** Most records held, the batch being written included. At least 1. */
   readonly maxRecords: number;
@@ -157,19 +157,19 @@ export class AuditQueue {
     return lost;
   }
 
-  /** Appends `line` to the current chunk, sealing it first when the line does not fit. */
+  /**
+   * Appends `line` to the current chunk, sealing it first when the line does not fit. Lines
+   * are ASCII (record-line.ts), so latin1 copies them byte for byte, with no UTF-8 encoding;
+   * any other text would be written wrongly, so `format` must keep to ASCII.
+   */
   #append(line: string): void {
     let chunk = this.#current;
-    // A UTF-16 unit is at most 3 UTF-8 bytes: measure only when the line might not fit.
-    if (chunk === undefined || line.length * 3 > chunk.buf.length - chunk.bytes) {
-      const size = Buffer.byteLength(line);
-      if (chunk === undefined || size > chunk.buf.length - chunk.bytes) {
-        if (chunk !== undefined && chunk.records > 0) this.#seal();
-        chunk = this.#freshChunk(size);
-        this.#current = chunk;
-      }
+    if (chunk === undefined || line.length > chunk.buf.length - chunk.bytes) {
+      if (chunk !== undefined && chunk.records > 0) this.#seal();
+      chunk = this.#freshChunk(line.length);
+      this.#current = chunk;
     }
-    chunk.bytes += chunk.buf.write(line, chunk.bytes);
+    chunk.bytes += chunk.buf.write(line, chunk.bytes, 'latin1');
   }
 
   #freshChunk(atLeast: number): Chunk {

@@ -40,11 +40,22 @@ interface Series {
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** The proxy's metrics. One per process. */
+/** Per service: its requests by (decision, status) and its latency histogram. */
+interface ServiceSeries {
+  readonly requests: Map<number, Series>;
+  readonly total: LatencyHistogram;
+}
+
+const kDecisionIndex: Readonly<Record<string, number>> = {
+  allow: 0, deny: 1, reject: 2, error: 3, none: 4,
+};
+
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly #requests = new Map<string, Series>();
+  readonly #services = new Map<string, ServiceSeries>();
+  #requestSeries = 0;
+  readonly #otherRequests: Series = { labels: { service: '_other' }, count: 0 };
   readonly #upstreamErrors = new Map<string, Series>();
-  readonly #total = new Map<string, LatencyHistogram>();
   readonly #decision = new LatencyHistogram();
   #cacheHits = 0;
   #cacheMisses = 0;
@@ -57,10 +68,29 @@ export class ProxyMetrics {
 
   /** Counts one finished request. Called once per record, on the request path. */
   observe(record: AuditRecord): void {
+    // 1. Requests by service, decision and status: Map lookups on small integer keys.
     const service = record.service ?? '';
+    let perService = this.#services.get(service);
+    if (perService === undefined) {
+      perService = { requests: new Map(), total: new LatencyHistogram() };
+      this.#services.set(service, perService);
+    }
     const decision = record.decision ?? 'none';
-    this.#count(this.#requests, `${service}\u0000${decision}\u0000${record.status}`,
-      () => ({ service, decision, status: String(record.status) }));
+    const key = (kDecisionIndex[decision] as number) * 1000 + record.status;
+    let series = perService.requests.get(key);
+    if (series === undefined) {
+      if (this.#requestSeries >= kMaxRequestSeries) {
+        series = this.#otherRequests;
+      } else {
+        series = { labels: { service, decision, status: String(record.status) }, count: 0 };
+        perService.requests.set(key, series);
+        this.#requestSeries++;
+      }
+    }
+    series.count++;
+    perService.total.observe(record.totalUs);
+
+    // 2. Cache, upstream failures, decision time.
     if (record.cacheHit !== null) {
       if (record.cacheHit) this.#cacheHits++;
       else this.#cacheMisses++;
@@ -72,12 +102,6 @@ export class ProxyMetrics {
     if (record.authnUs !== null || record.authzUs !== null) {
       this.#decision.observe((record.authnUs ?? 0) + (record.authzUs ?? 0));
     }
-    let total = this.#total.get(service);
-    if (total === undefined) {
-      total = new LatencyHistogram();
-      this.#total.set(service, total);
-    }
-    total.observe(record.totalUs);
   }
 
   /** The exposition text and its content type. */
@@ -110,15 +134,18 @@ export class ProxyMetrics {
     const seriesValues = (map: Map<string, Series>) => () =>
       [...map.values()].map((s) => ({ labels: s.labels, value: s.count }));
     this.#register('portcullis_requests_total', 'Requests by service, decision and status.',
-      'counter', seriesValues(this.#requests));
+      'counter', () => [...this.#services.values()]
+        .flatMap((svc) => [...svc.requests.values()])
+        .concat(this.#otherRequests.count > 0 ? [this.#otherRequests] : [])
+        .map((s) => ({ labels: s.labels, value: s.count })));
     this.#register('portcullis_upstream_errors_total', 'Upstream failures by service and kind.',
       'counter', seriesValues(this.#upstreamErrors));
     this.#register('portcullis_decision_duration_seconds',
       'Time to decide (authentication plus authorization).', 'histogram',
       () => this.#decision.values('portcullis_decision_duration_seconds', {}));
     this.#register('portcullis_request_duration_seconds', 'Whole request, by service.',
-      'histogram', () => [...this.#total].flatMap(([service, h]) =>
-        h.values('portcullis_request_duration_seconds', { service })));
+      'histogram', () => [...this.#services].flatMap(([service, svc]) =>
+        svc.total.values('portcullis_request_duration_seconds', { service })));
     this.#register('portcullis_token_cache_lookups_total',
       'Verified-token cache lookups of authenticated requests.', 'counter', () => [
         { labels: { result: 'hit' }, value: this.#cacheHits },

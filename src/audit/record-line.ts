@@ -3,7 +3,7 @@
  *
  * Hand-built rather than `JSON.stringify`: the field order is fixed (the schema in
  * src/audit/README.md), and strings that need no escaping, which is nearly all of them, are
- * copied as they are. This runs for every request, off the response path but on the same
+ * copied as they are. Lines are pure ASCII (see `jsonString`). This runs for every request, off the response path but on the same
  * thread, so it is kept to string concatenation.
  */
 import type { Principal } from '../authn/index.js';
@@ -33,14 +33,28 @@ export const kNoRedaction: RedactionRules = Object.freeze({
 
 // Printable ASCII without `"` and `\`: such a string is its own JSON form.
 const kPlain = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const kNonAscii = /[\u007f-\uffff]/g;
 
-/** A JSON string literal for `text`. */
+function unicodeEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * A JSON string literal for `text`, in ASCII only: anything outside printable ASCII is
+ * escaped (`\uXXXX`, surrogate pairs as two), so every record line is pure ASCII and its
+ * byte length is its length (the queue writes it as latin1, without UTF-8 encoding).
+ */
 export function jsonString(text: string): string {
-  return kPlain.test(text) ? `"${text}"` : JSON.stringify(text);
+  return kPlain.test(text) ? `"${text}"` : JSON.stringify(text).replace(kNonAscii, unicodeEscape);
 }
 
 function optString(text: string | null | undefined): string {
   return text === null || text === undefined ? 'null' : jsonString(text);
+}
+
+/** A string known to need no escaping, or null. */
+function safeOrNull(text: string | null): string {
+  return text === null ? 'null' : `"${text}"`;
 }
 
 function shown(name: string, value: string | undefined, rules: RedactionRules): string {
@@ -101,15 +115,16 @@ export function createRecordFormatter(rules: RedactionRules): RecordFormatter {
       }
     }
     const code = record.code;
-    return `{"time":"${isoTime(record.timeMs)}","requestId":${jsonString(record.requestId)}`
-      + `,"listener":"${record.listener}","sourceAddress":${jsonString(record.sourceAddress)}`
-      + `,"method":${jsonString(record.method)},"host":${optString(record.host)}`
-      + `,"path":${optString(record.path)},"service":${optString(record.service)}`
+    // requestId, sourceAddress, host and service are JSON-safe by construction (AuditRecord).
+    return `{"time":"${isoTime(record.timeMs)}","requestId":"${record.requestId}"`
+      + `,"listener":"${record.listener}","sourceAddress":"${record.sourceAddress}"`
+      + `,"method":${jsonString(record.method)},"host":${safeOrNull(record.host)}`
+      + `,"path":${optString(record.path)},"service":${safeOrNull(record.service)}`
       + `,"decision":${record.decision === null ? 'null' : `"${record.decision}"`}`
       + `,"code":${code === null ? 'null' : `"${code}","reason":"${errorSpec(code).reason}"`}`
       + `${code === null ? ',"reason":null' : ''}`
-      + `,"rule":${optString(record.rule)},"bundleVersion":${optString(record.bundleVersion)}`
-      + `,"bundleDigest":${optString(record.bundleDigest)},"principal":${who}`
+      + `,"rule":${optString(record.rule)},"bundleVersion":${safeOrNull(record.bundleVersion)}`
+      + `,"bundleDigest":${safeOrNull(record.bundleDigest)},"principal":${who}`
       + `,"cache":${record.cacheHit === null ? 'null' : record.cacheHit ? '"hit"' : '"miss"'}`
       + `,"status":${record.status},"upstreamStatus":${record.upstreamStatus ?? 'null'}`
       + `,"outcome":"${record.outcome}","authnUs":${record.authnUs ?? 'null'}`

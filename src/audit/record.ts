@@ -47,6 +47,9 @@ export class AuditRecord {
   readonly timeMs: number;
   /** `performance.now()` at the start; the latencies are measured from it. */
   readonly startMs: number;
+  // requestId, sourceAddress, host, service, bundleVersion and bundleDigest are written into
+  // the record line without escaping: each must be JSON-safe by construction (a settled request
+  // id, an IP address, a validated host, a configured service name, a number, a hex digest).
   readonly requestId: string;
   readonly listener: AuditListener;
   readonly sourceAddress: string;

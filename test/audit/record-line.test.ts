@@ -66,12 +66,33 @@ describe('audit/record-line', () => {
       assert.equal(parsed.cache, null);
     });
 
-  test('strings that need escaping are escaped; the line still parses to the same values', () => {
-    const r = new AuditRecord('proxy', 'id"\\\u0001é', '127.0.0.1', 'GET', 0, 0);
-    r.path = '/caf\u00e9/\u2028"q"';
-    const parsed = JSON.parse(recordLine(r, kNoRedaction)) as Record<string, unknown>;
-    assert.equal(parsed.requestId, 'id"\\\u0001é');
-    assert.equal(parsed.path, '/caf\u00e9/\u2028"q"');
+  test('strings from clients or tokens are escaped; the line still parses to the same values',
+    () => {
+      const r = new AuditRecord('proxy', 'req-4', '127.0.0.1', 'G"\\T', 0, 0);
+      r.path = '/caf\u00e9/\u2028"q"\u0001';
+      r.rule = 'rule "a"';
+      r.principal = principalFromClaims('https://idp.test', { sub: 'x"\\\u0000y', client_id: '\u{1F600}' },
+        'k"1');
+      const parsed = JSON.parse(recordLine(r, kNoRedaction)) as Record<string, any>;
+      assert.equal(parsed.method, 'G"\\T');
+      assert.equal(parsed.path, '/caf\u00e9/\u2028"q"\u0001');
+      assert.equal(parsed.rule, 'rule "a"');
+      assert.equal(parsed.principal.subject, 'x"\\\u0000y');
+      assert.equal(parsed.principal.clientId, '\u{1F600}');
+      assert.equal(parsed.keyId, 'k"1');
+    });
+
+  test('every line is pure ASCII, whatever the principal carries', () => {
+    const r = new AuditRecord('proxy', 'req-5', '127.0.0.1', 'GET', 0, 0);
+    r.path = '/caf\u00e9';
+    r.principal = principalFromClaims('https://idp.test',
+      { sub: 'J\u00fcrgen \u20ac \u{1F600} \ud800', client_id: '\u2028' }, 'k');
+    const line = recordLine(r, kNoRedaction);
+    assert.match(line, /^[\x20-\x7e]*\n$/);
+    const parsed = JSON.parse(line) as { path: string; principal: { subject: string; clientId: string } };
+    assert.equal(parsed.path, '/caf\u00e9');
+    assert.equal(parsed.principal.subject, 'J\u00fcrgen \u20ac \u{1F600} \ud800');
+    assert.equal(parsed.principal.clientId, '\u2028');
   });
 
   test('claims are copied only when listed, and redacted names show [redacted]', () => {
