@@ -10,7 +10,7 @@ import { type Node, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import { DiagnosticSink } from './diagnostics.js';
 import {
   type Assignment, type CredentialKind, type PathPattern, type PatternSegment, type Policy,
-  type Role, type Rule, type SubjectMatcher, kCredentialKinds,
+  type Role, type Rule, type SourcePos, type SubjectMatcher,
 } from './model.js';
 import { parseCondition } from './parse-condition.js';
 import { YamlReader } from './yaml-reader.js';
@@ -38,7 +38,7 @@ const kWhoKeys = {
   spiffe: 'spiffe', credentials: 'credential',
 } as const;
 
-/** Parses a path pattern; reports 105 and returns undefined on bad syntax. */
+/** Parses a path pattern; returns the reason (for PC105) when its syntax is invalid. */
 export function parsePathPattern(text: string): PathPattern | string {
   if (!text.startsWith('/')) return 'a path pattern starts with "/"';
   const parts = text.slice(1).split('/');
@@ -231,7 +231,7 @@ class FileParser {
     }
 
     if (id === undefined || (effect !== 'allow' && effect !== 'deny') || subjects === undefined
-      || services === null || methods === null || paths.length === 0
+      || paths.length === 0
       || (when !== undefined && condition === undefined)) return;
     if (e.has('services') && services === undefined) return;
     if (e.has('methods') && methods === undefined) return;
@@ -249,14 +249,14 @@ interface ParseState {
   assignments: Assignment[];
   rules: Rule[];
   /** Positions of obligation headers, keyed `ruleIndex:name`, for the checker's diagnostics. */
-  obligationPos: Map<string, import('./model.js').SourcePos>;
+  obligationPos: Map<string, SourcePos>;
 }
 
 /** What parsing produced: the policy (absent when errors made it unusable) and diagnostics. */
 export interface ParseResult {
   readonly policy: Policy | undefined;
   readonly sink: DiagnosticSink;
-  readonly obligationPos: ReadonlyMap<string, import('./model.js').SourcePos>;
+  readonly obligationPos: ReadonlyMap<string, SourcePos>;
 }
 
 /** Parses `files` (in any order; they are sorted by name) into one policy. */
@@ -300,4 +300,3 @@ export function parsePolicy(files: readonly PolicyFile[]): ParseResult {
   return { policy, sink, obligationPos: state.obligationPos };
 }
 
-export { kCredentialKinds };

@@ -20,10 +20,14 @@ import { prepareTreeWalker } from './tree-walker-decide.bench.js';
 import { prepareWasm } from './wasm-decide.bench.js';
 
 const kTimeMs = Number(process.env.AUTHZ_BENCH_TIME_MS ?? 1500);
+/** The WASM engine a second time, under another name: the run's noise floor (STYLE.md 11). */
+const prepareWasmAgain = async (g: Parameters<typeof prepareWasm>[0]): Promise<EngineTask> =>
+  ({ ...(await prepareWasm(g)), name: 'portcullis wasm (again)' });
 const kAllEngines = { wasm: prepareWasm, reference: prepareReference, cedar: prepareCedar,
-  casbin: prepareCasbin, treewalk: prepareTreeWalker };
-/** AUTHZ_BENCH_ENGINES=wasm,cedar narrows the run (the ratio report needs all five). */
-const kEngines = (process.env.AUTHZ_BENCH_ENGINES ?? 'wasm,reference,cedar,casbin,treewalk').split(',')
+  casbin: prepareCasbin, treewalk: prepareTreeWalker, wasmagain: prepareWasmAgain };
+/** AUTHZ_BENCH_ENGINES=wasm,cedar narrows the run (the ratio report needs all six). */
+const kEngines = (process.env.AUTHZ_BENCH_ENGINES ?? 'wasm,reference,cedar,casbin,treewalk,wasmagain')
+  .split(',')
   .map((n) => kAllEngines[n as keyof typeof kAllEngines]);
 /** AUTHZ_BENCH_RULES=50,1000 narrows the scenarios. */
 const kRules = process.env.AUTHZ_BENCH_RULES?.split(',').map(Number);
@@ -72,14 +76,14 @@ for (const task of bench.tasks) {
   console.log(`| ${scenario} | ${engine} | ${us(r.latency.p50)} | ${us(r.latency.p99)} | ` +
     `${r.latency.samplesCount} | ${r.latency.rme.toFixed(2)} |`);
 }
-if (kEngines.length === 5) {
-console.log('\n| scenario | reference / wasm | cedar / wasm | casbin / wasm | TS tree walk / wasm |\n|---|---:|---:|---:|---:|');
+if (kEngines.length === 6) {
+console.log('\n| scenario | reference / wasm | cedar / wasm | casbin / wasm | TS tree walk / wasm | wasm again / wasm (noise) |\n|---|---:|---:|---:|---:|---:|');
 for (const { scenario, tasks } of prepared) {
   const m = (t: EngineTask): number => median.get(`${scenario.name} engine=${t.name}`)!;
   const wasm = m(tasks[0]!);
   console.log(`| ${scenario.name} | ${(m(tasks[1]!) / wasm).toFixed(1)}x | ` +
     `${(m(tasks[2]!) / wasm).toFixed(0)}x | ${(m(tasks[3]!) / wasm).toFixed(0)}x | ` +
-    `${(m(tasks[4]!) / wasm).toFixed(2)}x |`);
+    `${(m(tasks[4]!) / wasm).toFixed(2)}x | ${(m(tasks[5]!) / wasm).toFixed(2)}x |`);
 }
 const at = (rules: number, i: number): number =>
   median.get(`authz/decide rules=${rules} engine=${prepared[0]!.tasks[i]!.name}`)! * 1000;
