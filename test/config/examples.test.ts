@@ -60,4 +60,18 @@ describe('config/examples', () => {
     assert.equal(ci?.jwksFile, join(dir, 'keys', 'ci-jwks.json'));
     assert.deepEqual(ci?.algorithms, ['ES256']);
   });
+
+  it('config/examples policy-bundles.yaml loads once its public key exists', async () => {
+    // The bundle file itself may appear later (it is watched); the signing key must exist.
+    const { generateKeyPairSync } = await import('node:crypto');
+    await writeFile(join(dir, 'signer.pub.pem'),
+      generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const text = await readFile(join(kExamples, 'policy-bundles.yaml'), 'utf8');
+    const config = await loadConfigText(text, 'policy-bundles.yaml', dir,
+      { PORTCULLIS_ADMIN_TOKEN: 'example-admin-token' });
+    assert.equal(config.policy?.file, join(dir, 'policy.bundle'));
+    assert.deepEqual(config.policy?.publicKeys, [join(dir, 'signer.pub.pem')]);
+    assert.equal(config.policy?.allowPush, true);
+    assert.deepEqual(config.services.map((s) => s.access), [undefined, undefined]);
+  });
 });
