@@ -12,6 +12,7 @@ import { loadEvaluator } from './authz/index.js';
 import { registerAdminRoutes, startPolicyStage, type PolicyStage } from './control/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
 import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
+import { uwsHandler } from './server/front-end-uws.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { listenApp, type BoundListener } from './server/listen.js';
 import { loadUWS } from './server/uws-loader.js';
@@ -155,7 +156,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   const lifecycle = new Lifecycle();
   const { routes, groups } = buildServices(config);
   const app = createApp(config, loaded.uws);
-  app.any('/*', createProxyHandler({
+  app.any('/*', uwsHandler(createProxyHandler({
     registry: new ServiceRegistry(routes),
     trusted: new TrustedProxies(config.routing.trustedProxies),
     limits: config.limits,
@@ -168,7 +169,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     audit: audit.log,
     revocations: audit.revocations.set,
     policy: policy.holder,
-  }));
+  }), 'proxy', config.routing.requestIdHeader));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {

@@ -5,9 +5,8 @@
  * request id; no request data and no library text ever reaches it. The code is also sent as the
  * `X-Portcullis-Error` header so that clients and tests can branch on it without parsing.
  */
-import type { HttpResponse } from 'uWebSockets.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
-import { statusLine } from './status-line.js';
+import type { FrontResponse } from './front-end.js';
 
 const kBodyPrefix = new Map<ErrorCode, string>();
 
@@ -26,22 +25,20 @@ export type ExtraHeaders = readonly string[];
 
 /**
  * Writes a complete error response inside one cork. `requestId` must already be a safe token
- * (see request-id.ts), sent under `requestIdHeader`. `close` asks uWS to close the connection after the answer: required when
- * the request announced a body that was not read, or when framing is in doubt.
- * The caller guarantees `res` is still valid (not aborted, not yet answered).
+ * (see request-id.ts), sent under `requestIdHeader`. `close` asks for the connection to close
+ * after the answer: required when the request announced a body that was not read, or when
+ * framing is in doubt. The caller guarantees `res` is still valid (not aborted, not yet answered).
  */
-export function writeErrorResponse(res: HttpResponse, code: ErrorCode, requestId: string,
+export function writeErrorResponse(res: FrontResponse, code: ErrorCode, requestId: string,
   close: boolean, extra?: ExtraHeaders, requestIdHeader = 'x-request-id'): void {
   const body = `${bodyPrefix(code)},"requestId":"${requestId}"}\n`;
+  const headers = ['content-type', 'application/json', 'cache-control', 'no-store',
+    'x-portcullis-error', code];
+  if (extra !== undefined) {
+    for (let i = 0; i + 1 < extra.length; i += 2) headers.push(extra[i]!, extra[i + 1]!);
+  }
   res.cork(() => {
-    res.writeStatus(statusLine(errorSpec(code).status));
-    res.writeHeader('content-type', 'application/json');
-    res.writeHeader('cache-control', 'no-store');
-    res.writeHeader(requestIdHeader, requestId);
-    res.writeHeader('x-portcullis-error', code);
-    if (extra !== undefined) {
-      for (let i = 0; i + 1 < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
-    }
+    res.writeHead(errorSpec(code).status, headers, requestIdHeader, requestId);
     res.end(body, close);
   });
 }

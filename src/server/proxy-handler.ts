@@ -4,10 +4,9 @@
  * One audit record per request is filled in along the way and emitted exactly once, when the
  * request ends, whatever the outcome (src/audit/).
  *
- * uWebSockets.js hands over `req` for the synchronous part of the handler only. Everything needed
- * later is copied first, and `onAborted` is attached before anything can go asynchronous.
+ * Both listeners call it (front-end.ts): the listener has already copied the request head, and
+ * `onAborted` and `onData` are attached before anything can go asynchronous.
  */
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { AuditLog, RevocationSet } from '../audit/index.js';
 import { type Authenticator, type AuthnResult, kAnonymous, type Principal } from '../authn/index.js';
 import type { PolicyHolder } from '../authz/index.js';
@@ -21,6 +20,7 @@ import {
   type InternalJwtSigner,
 } from '../upstream/index.js';
 import { writeErrorResponse } from './error-response.js';
+import type { FrontHandler } from './front-end.js';
 import type { Lifecycle } from './lifecycle.js';
 import { RequestBodyPump } from './request-body.js';
 import { settleRequestId } from './request-id.js';
@@ -68,10 +68,6 @@ export interface ProxyHandlerOptions {
   readonly policy: PolicyHolder;
 }
 
-/** The peer address uWS hands over as ASCII bytes, as a string (cheaper than a TextDecoder). */
-function addressText(ab: ArrayBuffer): string {
-  return String.fromCharCode.apply(null, new Uint8Array(ab) as unknown as number[]);
-}
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
 /** The header carrying the proxy-signed internal JWT (in the proxy's reserved namespace). */
 const kInternalJwtHeader = 'x-portcullis-jwt';
@@ -102,31 +98,20 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IAM_FRAMING_TRANSFER_ENCODING_UNSUPPORTED', 'IAM_FRAMING_HEADER_INVALID',
 ]);
 
-/** Returns the uWS handler for the proxy listener's catch-all route. */
-export function createProxyHandler(opts: ProxyHandlerOptions):
-  (res: HttpResponse, req: HttpRequest) => void {
+/** Returns the request path for one listener (`proto` is that listener's scheme). */
+export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
   const { internalJwt, audit, revocations, policy } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
-  return (res, req) => {
+  return (request, res) => {
     // After the final audit flush nothing is served, not even a 503 that could not be recorded.
     if (lifecycle.isClosed) return void res.close();
 
-    // Step 1: copy what the request carries; `req` is dead after this function returns.
-    const method = req.getMethod().toUpperCase();
-    const query = req.getQuery();
-    const rawTarget = query === undefined || query === '' ? req.getUrl()
-      : `${req.getUrl()}?${query}`;
-    const headers: string[] = [];
-    let inboundId: string | undefined;
-    req.forEach((name, value) => {
-      headers.push(name, value);
-      if (name === requestIdHeader) inboundId = value;
-    });
-    const remoteAddress = addressText(res.getRemoteAddressAsText());
-    const requestId = settleRequestId(inboundId);
-    const record = audit.open('proxy', requestId, remoteAddress, method);
+    // Step 1: the request head, as the listener copied it.
+    const { method, headers, remoteAddress } = request;
+    const requestId = settleRequestId(request.inboundRequestId);
+    const record = audit.open(request.listener, requestId, remoteAddress, method);
 
     let isAborted = false;
     let abortHook: (() => void) | undefined;
@@ -148,10 +133,10 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
       return reject('IAM_AUDIT_OVERLOADED');
     }
 
-    // Step 2: framing and header limits (what the uWS parser lets through). When the message
-    // boundary itself is in doubt the connection is dropped without an answer, as uWS does for
-    // CL+TE: uWS 20.30 keeps parsing requests pipelined behind one we answer, so answering would
-    // let bytes we do not trust become the next request.
+    // Step 2: framing and header limits (what the listener's parser lets through). When the
+    // message boundary itself is in doubt the connection is dropped without an answer, as uWS
+    // does for CL+TE: uWS 20.30 keeps parsing requests pipelined behind one we answer, so
+    // answering would let bytes we do not trust become the next request.
     const framing = checkRequestHeaders(headers, limits);
     if (!framing.ok) {
       if (!kBoundaryInDoubt.has(framing.code)) return reject(framing.code);
@@ -165,7 +150,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions):
 
     // Step 3: the one canonical path that routing, policy and the upstream all see.
     const hostText = host.port === undefined ? host.host : `${host.host}:${host.port}`;
-    const target = canonicalizeTarget(rawTarget, hostText, targetOptions);
+    const target = canonicalizeTarget(request.target, hostText, targetOptions);
     if (!target.ok) return reject(target.code);
     record.path = target.value.path;
     if (framing.value.upgrade !== undefined) return reject('IAM_REQUEST_UPGRADE_UNSUPPORTED');

@@ -1,15 +1,15 @@
 /**
- * Streams a request body from uWebSockets.js to the upstream exchange with backpressure.
+ * Streams a request body from the front end to the upstream exchange with backpressure.
  *
- * uWS delivers body chunks through `onData`, which must be attached inside the synchronous part
- * of the handler, and each ArrayBuffer is valid only during its callback: every chunk is copied.
+ * Body chunks arrive through `onData`, which must be attached inside the synchronous part of the
+ * handler (uWS requires it); each chunk is ours to keep (the front end copied it if needed).
  * Chunks that arrive before the exchange exists (while authentication is still running) are held
  * up to `kMaxEarlyBytes`, then the connection is paused. Once bound, a full upstream socket
  * pauses the client (`res.pause()`) until the upstream drains, so memory stays bounded whatever
  * the body size.
  */
-import type { HttpResponse } from 'uWebSockets.js';
 import type { UpstreamExchange } from '../upstream/index.js';
+import type { FrontResponse } from './front-end.js';
 
 /** Bytes held before an exchange exists; past this the client connection is paused. */
 const kMaxEarlyBytes = 64 * 1024;
@@ -17,9 +17,9 @@ const kMaxEarlyBytes = 64 * 1024;
 /** Called when the body exceeds the service limit; the pump has stopped forwarding by then. */
 export type OnBodyTooLarge = () => void;
 
-/** One request body. Create it in the synchronous part of the uWS handler. */
+/** One request body. Create it in the synchronous part of the request handler. */
 export class RequestBodyPump {
-  readonly #res: HttpResponse;
+  readonly #res: FrontResponse;
   readonly #limitBytes: number;
   readonly #onTooLarge: OnBodyTooLarge;
   #exchange: UpstreamExchange | undefined;
@@ -34,11 +34,11 @@ export class RequestBodyPump {
    * Attaches `onData` to `res` at once. `limitBytes` is the service's maxBodyBytes; exceeding it
    * calls `onTooLarge` once and drops the rest.
    */
-  constructor(res: HttpResponse, limitBytes: number, onTooLarge: OnBodyTooLarge) {
+  constructor(res: FrontResponse, limitBytes: number, onTooLarge: OnBodyTooLarge) {
     this.#res = res;
     this.#limitBytes = limitBytes;
     this.#onTooLarge = onTooLarge;
-    res.onData((ab, isLast) => this.#onChunk(ab, isLast));
+    res.onData((chunk, isLast) => this.#onChunk(chunk, isLast));
   }
 
   /** Whether the last body byte has been read from the client. */
@@ -73,9 +73,9 @@ export class RequestBodyPump {
     this.#exchange = undefined;
   }
 
-  #onChunk(ab: ArrayBuffer, isLast: boolean): void {
+  #onChunk(chunk: Buffer, isLast: boolean): void {
     if (isLast) this.#isComplete = true;
-    this.#receivedBytes += ab.byteLength;
+    this.#receivedBytes += chunk.length;
     if (this.#isFailed) return;
     if (this.#receivedBytes > this.#limitBytes) {
       this.abandon();
@@ -83,18 +83,16 @@ export class RequestBodyPump {
       return;
     }
 
-    // Copy: the ArrayBuffer is neutered when this callback returns.
-    const chunk = ab.byteLength === 0 ? undefined : Buffer.from(new Uint8Array(ab));
     const exchange = this.#exchange;
     if (exchange === undefined) {
-      if (chunk !== undefined) {
+      if (chunk.length > 0) {
         this.#early.push(chunk);
         this.#earlyBytes += chunk.length;
         if (this.#earlyBytes >= kMaxEarlyBytes) this.#pauseClient();
       }
       return;
     }
-    if (chunk !== undefined && !exchange.writeBody(chunk)) this.#pauseClient();
+    if (chunk.length > 0 && !exchange.writeBody(chunk)) this.#pauseClient();
     if (isLast) exchange.endBody();
   }
 
