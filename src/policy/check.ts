@@ -20,6 +20,26 @@ export interface CheckedPolicy extends Policy {
 /** Headers an obligation may not set: framing, hop-by-hop, routing and the proxy's own. */
 const kForbiddenObligation = /^(host|content-length|transfer-encoding|connection|keep-alive|te|trailer|upgrade|expect|authorization|cookie|forwarded|x-forwarded-.*|proxy-.*|x-request-id|x-portcullis-(subject|issuer|client-id|scopes|credential|jwt))$/;
 const kHeaderToken = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+/**
+ * Request headers a condition may not read: credentials, and every identity or forwarding header
+ * the proxy strips from clients (the same names as isReservedIdentityHeader in
+ * src/upstream/forward-headers.ts, which test/policy/unreadable-headers.test.ts holds it to).
+ * A decision on them would trust what the client says about itself.
+ */
+const kUnreadableNames = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'forwarded', 'x-real-ip', 'x-request-id',
+  'true-client-ip', 'remote-user', 'x-email', 'x-jwt', 'x-id-token', 'x-access-token',
+  'x-principal', 'x-subject', 'x-groups', 'x-roles', 'x-scopes', 'x-tenant', 'x-spiffe-id',
+  'x-ssl-client-cert', 'ssl-client-cert',
+]);
+const kUnreadablePrefixes = ['x-forwarded-', 'x-auth-', 'x-authenticated-', 'x-portcullis-',
+  'x-user', 'x-remote-', 'x-client-', 'x-original-', 'x-envoy-', 'x-rewrite-'];
+
+/** Whether a condition may read request header `name` (lower-case). */
+export function isReadableHeader(name: string): boolean {
+  const dashed = name.replaceAll('_', '-');
+  return !kUnreadableNames.has(dashed) && !kUnreadablePrefixes.some((p) => dashed.startsWith(p));
+}
 const kHeaderValue = /^[\x20-\x7e\t]*$/;
 const kHex = /^[0-9A-F]{2}$/;
 /** Characters the canonical path never holds raw (src/routing/README.md, rule 4). */
@@ -107,7 +127,18 @@ function resolveCondition(c: Condition, rule: Rule, sink: DiagnosticSink): Condi
       return { op: c.op, of: c.of.map((x) => resolveCondition(x, rule, sink)) };
     case 'not':
       return { op: 'not', of: resolveCondition(c.of, rule, sink) };
+    case 'equals':
+    case 'in':
+    case 'prefix':
+      if (c.attr.source === 'header' && !isReadableHeader(c.attr.name)) {
+        sink.error(208, rule.pos, `rule "${rule.id}": header "${c.attr.name}" is a credential or ` +
+          'an identity header clients cannot be trusted with; conditions may not read it');
+      }
+      return c;
     case 'equals-param': {
+      if (c.attr.source === 'header' && !isReadableHeader(c.attr.name)) {
+        sink.error(208, rule.pos, `rule "${rule.id}": header "${c.attr.name}" may not be read`);
+      }
       const at = paramIndex(rule.paths, c.param);
       if (typeof at === 'string') {
         sink.error(203, rule.pos, `rule "${rule.id}": ${c.attr.source} compared with path.${c.param}: ${at}`);

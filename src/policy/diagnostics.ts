@@ -26,6 +26,7 @@ export const kDiagnosticCodes = {
   205: 'rule is shadowed by an earlier or overriding rule and never decides',
   206: 'duplicate role',
   207: 'obligation header is not a valid or allowed header',
+  208: 'condition reads a credential or identity header',
   // 3xx: lowering to the decision tree
   300: 'too many attributes referenced by conditions',
   301: 'too many roles',

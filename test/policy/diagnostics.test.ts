@@ -45,6 +45,8 @@ const kCases: { why: string; text: string; code: number; line: number; severity?
   { why: 'a later allow under a broader deny never decides', text: rules("  - { id: d, effect: deny, who: anyone, paths: ['/a/**'] }\n  - { id: a, effect: allow, who: anyone, paths: ['/a/b'] }\n"), code: 205, line: 7, severity: 'warning' },
   { why: 'a key repeated in one mapping is refused where it repeats', text: 'version: 1\nroles:\n  a: {}\n  a: {}\n', code: 102, line: 4 },
   { why: 'a role defined in two files is an error', text: kHead + kOk, more: [{ name: 'q.yaml', text: 'roles:\n  reader: {}\n' }], code: 206, line: 2 },
+  { why: 'a condition may not trust a client-sent identity header', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: X-Forwarded-User, equals: admin } }\n"), code: 208, line: 6 },
+  { why: 'a condition may not read the raw credential', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: authorization, prefix: Basic } }\n"), code: 208, line: 6 },
   { why: 'an obligation may not set a proxy-owned header', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], obligations: { headers: { x-forwarded-for: x } } }\n"), code: 207, line: 6 },
 ];
 
