@@ -127,14 +127,17 @@ function parsePolicyCommand(kind: 'compile' | 'sign' | 'test' | 'explain',
     }
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (!kFlags[kind]!.includes(flag)) throw new UsageError(`unknown option for ${kind}: ${JSON.stringify(arg)}`);
+    if (!kFlags[kind]!.includes(flag)) {
+      throw new UsageError(`unknown option for ${kind}: ${JSON.stringify(arg)}`);
+    }
     const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
     if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
     flags.set(flag === '--output' ? '-o' : flag, value);
   }
   const need = kind === 'explain' ? 2 : 1;
   if (positional.length !== need) {
-    throw new UsageError(`${kind} expects ${need === 2 ? 'DIR and CASES' : kind === 'sign' ? 'BUNDLE' : 'DIR'}`);
+    const what = need === 2 ? 'DIR and CASES' : kind === 'sign' ? 'BUNDLE' : 'DIR';
+    throw new UsageError(`${kind} expects ${what}`);
   }
   const [first, second] = positional as [string, string];
   switch (kind) {

@@ -71,7 +71,8 @@ export async function startPolicyStage(config: Config, evaluator: EvaluatorModul
     const p = config.policy;
     let keys;
     try {
-      keys = await Promise.all(p.publicKeys.map(async (file) => bundleVerifyKey(await readFile(file, 'utf8'))));
+      keys = await Promise.all(p.publicKeys.map(async (file) =>
+        bundleVerifyKey(await readFile(file, 'utf8'))));
     } catch (err) {
       throw new PortcullisError('IAM_CONFIG_INVALID', `policy.publicKeys: ${(err as Error).message}`);
     }

@@ -73,7 +73,9 @@ function buildStrings(policy: CheckedPolicy): { strings: string[]; serviceCount:
     r.services?.forEach((s) => services.add(s));
     r.methods?.forEach((m) => methods.add(m));
     for (const p of r.paths) for (const s of p.segments) if (s.kind === 'literal') rest.add(s.value);
-    for (const m of r.subjects) if ('value' in m && m.kind !== 'role' && m.kind !== 'credential') rest.add(m.value);
+    for (const m of r.subjects) {
+      if ('value' in m && m.kind !== 'role' && m.kind !== 'credential') rest.add(m.value);
+    }
     if (r.condition !== undefined) conditionStrings(r.condition, rest);
   }
   for (const a of policy.assignments) if (a.kind !== 'credential') rest.add(a.value);
@@ -172,7 +174,8 @@ export function lowerPolicy(policy: CheckedPolicy, sink: DiagnosticSink): Lowere
   for (const r of policy.rules) {
     const subjects = emitSubjects(r.subjects);
     const condition = r.condition === undefined ? 0 : emitCondition(r.condition);
-    ruleBody.set(r, w.push([r.index, r.effect === 'allow' ? kEffectAllow : kEffectDeny, subjects, condition]));
+    const effect = r.effect === 'allow' ? kEffectAllow : kEffectDeny;
+    ruleBody.set(r, w.push([r.index, effect, subjects, condition]));
   }
 
   // Step 2: tries per service and method, rule lists shared when equal.
@@ -280,6 +283,8 @@ export function lowerPolicy(policy: CheckedPolicy, sink: DiagnosticSink): Lowere
   w.set(header + kTreeHeader.flags, flags);
   w.set(header + kTreeHeader.attributeCount, attributes.length);
   w.set(header + kTreeHeader.ruleCount, policy.rules.length);
-  if (w.length > kMaxTreeWords) sink.error(302, at, `decision tree of ${w.length} words; at most ${kMaxTreeWords}`);
+  if (w.length > kMaxTreeWords) {
+    sink.error(302, at, `decision tree of ${w.length} words; at most ${kMaxTreeWords}`);
+  }
   return { strings, serviceCount, attributes, roles, tree: w.finish() };
 }

@@ -1,6 +1,7 @@
 /**
  * The request path, stage by stage: copy -> framing -> canonical target -> route ->
- * authenticate -> authorize (the policy decides every request) -> forward. This file reads as the design's request path; each stage lives in its own folder.
+ * authenticate -> authorize (the policy decides every request) -> forward. This file reads as the
+ * design's request path; each stage lives in its own folder.
  * One audit record per request is filled in along the way and emitted exactly once, when the
  * request ends, whatever the outcome (src/audit/).
  *

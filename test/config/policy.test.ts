@@ -39,12 +39,33 @@ describe('config/policy', () => {
   });
 
   const kBad: { why: string; yaml: string; field: string }[] = [
-    { why: 'without a policy block, a service must say who may call it', yaml: service(), field: 'services[0].access' },
-    { why: 'with a policy block, access would be a second decider', yaml: `policy:\n  publicKeys: ['${keyFile}']\n  file: b.pb\n${service('public')}`, field: 'services[0].access' },
-    { why: 'a policy block needs somewhere to get bundles', yaml: `policy:\n  publicKeys: ['${keyFile}']\n${service()}`, field: 'policy' },
-    { why: 'bundles must be verifiable', yaml: `policy:\n  publicKeys: []\n  file: b.pb\n${service()}`, field: 'policy.publicKeys' },
-    { why: 'pushes are authenticated with the admin token', yaml: `policy:\n  publicKeys: ['${keyFile}']\n  allowPush: true\n${service()}`, field: 'policy.allowPush' },
-    { why: 'the URL source must be http(s)', yaml: `policy:\n  publicKeys: ['${keyFile}']\n  url: ftp://x/b\n${service()}`, field: 'policy.url' },
+    {
+      why: 'without a policy block, a service must say who may call it', yaml: service(),
+      field: 'services[0].access',
+    },
+    {
+      why: 'with a policy block, access would be a second decider',
+      yaml: `policy:\n  publicKeys: ['${keyFile}']\n  file: b.pb\n${service('public')}`,
+      field: 'services[0].access',
+    },
+    {
+      why: 'a policy block needs somewhere to get bundles',
+      yaml: `policy:\n  publicKeys: ['${keyFile}']\n${service()}`, field: 'policy',
+    },
+    {
+      why: 'bundles must be verifiable',
+      yaml: `policy:\n  publicKeys: []\n  file: b.pb\n${service()}`, field: 'policy.publicKeys',
+    },
+    {
+      why: 'pushes are authenticated with the admin token',
+      yaml: `policy:\n  publicKeys: ['${keyFile}']\n  allowPush: true\n${service()}`,
+      field: 'policy.allowPush',
+    },
+    {
+      why: 'the URL source must be http(s)',
+      yaml: `policy:\n  publicKeys: ['${keyFile}']\n  url: ftp://x/b\n${service()}`,
+      field: 'policy.url',
+    },
   ];
   for (const c of kBad) {
     test(`refused: ${c.why}`, async () => {

@@ -25,29 +25,110 @@ const kCases: { why: string; text: string; code: number; line: number; severity?
   more?: { name: string; text: string }[] }[] = [
   { why: 'broken YAML cannot be read', text: 'version: 1\nrules: [\n', code: 100, line: 3 },
   { why: 'rules must be a list', text: 'version: 1\nrules: { a: 1 }\n', code: 101, line: 2 },
-  { why: 'a misspelt key is refused, not ignored', text: rules("  - { id: a, effect: allow, who: anyone, path: ['/a'] }\n"), code: 102, line: 6 },
-  { why: 'a rule needs paths', text: rules('  - { id: a, effect: allow, who: anyone }\n'), code: 103, line: 6 },
-  { why: 'effect is allow or deny', text: rules("  - { id: a, effect: permit, who: anyone, paths: ['/a'] }\n"), code: 104, line: 6 },
-  { why: 'methods are upper-case literals', text: rules("  - { id: a, effect: allow, who: anyone, methods: [get], paths: ['/a'] }\n"), code: 104, line: 6 },
-  { why: '** only at the end', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a/**/b'] }\n"), code: 105, line: 6 },
-  { why: 'a partial wildcard is ambiguous', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a*'] }\n"), code: 105, line: 6 },
-  { why: 'a CIDR must parse', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { source: ['10.0.0.0/33'] } }\n"), code: 106, line: 6 },
-  { why: 'hours must be HH:MM-HH:MM', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { time: { hours: '9-17' } } }\n"), code: 107, line: 6 },
-  { why: 'the version is declared once', text: kHead + kOk, more: [{ name: 'q.yaml', text: 'version: 2\n' }], code: 108, line: 1 },
+  {
+    why: 'a misspelt key is refused, not ignored',
+    text: rules("  - { id: a, effect: allow, who: anyone, path: ['/a'] }\n"), code: 102, line: 6,
+  },
+  {
+    why: 'a rule needs paths', text: rules('  - { id: a, effect: allow, who: anyone }\n'),
+    code: 103, line: 6,
+  },
+  {
+    why: 'effect is allow or deny',
+    text: rules("  - { id: a, effect: permit, who: anyone, paths: ['/a'] }\n"), code: 104, line: 6,
+  },
+  {
+    why: 'methods are upper-case literals',
+    text: rules("  - { id: a, effect: allow, who: anyone, methods: [get], paths: ['/a'] }\n"),
+    code: 104, line: 6,
+  },
+  {
+    why: '** only at the end',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a/**/b'] }\n"), code: 105,
+    line: 6,
+  },
+  {
+    why: 'a partial wildcard is ambiguous',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a*'] }\n"), code: 105, line: 6,
+  },
+  {
+    why: 'a CIDR must parse',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { source: ['10.0.0.0/33'] } }\n"),
+    code: 106, line: 6,
+  },
+  {
+    why: 'hours must be HH:MM-HH:MM',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { time: { hours: '9-17' } } }\n"),
+    code: 107, line: 6,
+  },
+  {
+    why: 'the version is declared once', text: kHead + kOk,
+    more: [{ name: 'q.yaml', text: 'version: 2\n' }], code: 108, line: 1,
+  },
   { why: 'a policy needs a version', text: 'rules: []\n', code: 108, line: 1 },
-  { why: 'a rule may not name an undefined role', text: rules("  - { id: a, effect: allow, who: { roles: [writer] }, paths: ['/a'] }\n"), code: 200, line: 6 },
-  { why: 'inheritance may not loop', text: 'version: 1\nroles:\n  a: { inherits: [b] }\n  b: { inherits: [a] }\n', code: 201, line: 3 },
-  { why: 'rule ids are unique', text: rules(kOk + "  - { id: ok, effect: deny, who: anyone, paths: ['/b'] }\n"), code: 202, line: 7 },
-  { why: 'a compared parameter must be bound', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/t/{x}'], when: { claim: tenant, equals: { path: tenant } } }\n"), code: 203, line: 6 },
-  { why: 'a dot segment never reaches the policy', text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/a/../admin'] }\n"), code: 204, line: 6 },
-  { why: 'lower-case escapes are never canonical', text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/a%2fb'] }\n"), code: 204, line: 6 },
-  { why: 'an escaped unreserved character is decoded first', text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/%61dmin'] }\n"), code: 204, line: 6 },
-  { why: 'a later allow under a broader deny never decides', text: rules("  - { id: d, effect: deny, who: anyone, paths: ['/a/**'] }\n  - { id: a, effect: allow, who: anyone, paths: ['/a/b'] }\n"), code: 205, line: 7, severity: 'warning' },
-  { why: 'a key repeated in one mapping is refused where it repeats', text: 'version: 1\nroles:\n  a: {}\n  a: {}\n', code: 102, line: 4 },
-  { why: 'a role defined in two files is an error', text: kHead + kOk, more: [{ name: 'q.yaml', text: 'roles:\n  reader: {}\n' }], code: 206, line: 2 },
-  { why: 'a condition may not trust a client-sent identity header', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: X-Forwarded-User, equals: admin } }\n"), code: 208, line: 6 },
-  { why: 'a condition may not read the raw credential', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: authorization, prefix: Basic } }\n"), code: 208, line: 6 },
-  { why: 'an obligation may not set a proxy-owned header', text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], obligations: { headers: { x-forwarded-for: x } } }\n"), code: 207, line: 6 },
+  {
+    why: 'a rule may not name an undefined role',
+    text: rules("  - { id: a, effect: allow, who: { roles: [writer] }, paths: ['/a'] }\n"),
+    code: 200, line: 6,
+  },
+  {
+    why: 'inheritance may not loop',
+    text: 'version: 1\nroles:\n  a: { inherits: [b] }\n  b: { inherits: [a] }\n', code: 201,
+    line: 3,
+  },
+  {
+    why: 'rule ids are unique',
+    text: rules(kOk + "  - { id: ok, effect: deny, who: anyone, paths: ['/b'] }\n"), code: 202,
+    line: 7,
+  },
+  {
+    why: 'a compared parameter must be bound',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/t/{x}'], when: { claim: tenant, equals: { path: tenant } } }\n"),
+    code: 203, line: 6,
+  },
+  {
+    why: 'a dot segment never reaches the policy',
+    text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/a/../admin'] }\n"), code: 204,
+    line: 6,
+  },
+  {
+    why: 'lower-case escapes are never canonical',
+    text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/a%2fb'] }\n"), code: 204,
+    line: 6,
+  },
+  {
+    why: 'an escaped unreserved character is decoded first',
+    text: rules("  - { id: a, effect: deny, who: anyone, paths: ['/%61dmin'] }\n"), code: 204,
+    line: 6,
+  },
+  {
+    why: 'a later allow under a broader deny never decides',
+    text: rules("  - { id: d, effect: deny, who: anyone, paths: ['/a/**'] }\n  - { id: a, effect: allow, who: anyone, paths: ['/a/b'] }\n"),
+    code: 205, line: 7, severity: 'warning',
+  },
+  {
+    why: 'a key repeated in one mapping is refused where it repeats',
+    text: 'version: 1\nroles:\n  a: {}\n  a: {}\n', code: 102, line: 4,
+  },
+  {
+    why: 'a role defined in two files is an error', text: kHead + kOk,
+    more: [{ name: 'q.yaml', text: 'roles:\n  reader: {}\n' }], code: 206, line: 2,
+  },
+  {
+    why: 'a condition may not trust a client-sent identity header',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: X-Forwarded-User, equals: admin } }\n"),
+    code: 208, line: 6,
+  },
+  {
+    why: 'a condition may not read the raw credential',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], when: { header: authorization, prefix: Basic } }\n"),
+    code: 208, line: 6,
+  },
+  {
+    why: 'an obligation may not set a proxy-owned header',
+    text: rules("  - { id: a, effect: allow, who: anyone, paths: ['/a'], obligations: { headers: { x-forwarded-for: x } } }\n"),
+    code: 207, line: 6,
+  },
 ];
 
 describe('policy/diagnostics', () => {

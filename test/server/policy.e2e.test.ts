@@ -97,41 +97,146 @@ async function send(method: string, target: string, who?: string,
 
 const kCases: { why: string; method: string; target: string; who?: string;
   headers?: Record<string, string>; status: number; upstream?: Record<string, string[]> }[] = [
-  { why: 'health checks are open to anyone', method: 'GET', target: '/orders/healthz', status: 200 },
-  { why: 'an anonymous caller is asked for credentials when nothing allows it', method: 'GET', target: '/orders/t/acme/orders', status: 401 },
-  { why: 'a clerk (viewer by inheritance) lists its own tenant, and the obligation header arrives', method: 'GET', target: '/orders/t/acme/orders', who: 'clerk', status: 200, upstream: { 'x-orders-view': ['list'] } },
-  { why: 'the tenant check refuses another tenant', method: 'GET', target: '/orders/t/globex/orders', who: 'clerk', status: 403 },
-  { why: 'a clerk creates orders in its tenant', method: 'POST', target: '/orders/t/acme/orders', who: 'clerk', status: 200 },
-  { why: 'cancelling needs a manager', method: 'DELETE', target: '/orders/t/acme/orders/42', who: 'clerk', status: 403 },
-  { why: 'a manager inherits clerk and cancels', method: 'DELETE', target: '/orders/t/acme/orders/42', who: 'manager', status: 200 },
-  { why: 'the frozen tenant deny overrides the tenant allow', method: 'POST', target: '/orders/t/frozen-co/orders', who: 'frozenManager', status: 403 },
-  { why: 'an admin reads any tenant', method: 'GET', target: '/orders/t/globex/orders', who: 'admin', status: 200 },
-  { why: 'the deny overrides an admin too', method: 'POST', target: '/orders/t/frozen-co/orders', who: 'admin', status: 403 },
-  { why: 'an export needs an allowed format header', method: 'GET', target: '/orders/t/acme/export/all', who: 'manager', headers: { 'x-export-format': 'csv' }, status: 200 },
-  { why: 'an export without the header is refused', method: 'GET', target: '/orders/t/acme/export/all', who: 'manager', status: 403 },
-  { why: 'refunds need the mfa claim', method: 'POST', target: '/billing/t/acme/refunds', who: 'accountant', status: 200 },
-  { why: 'refunds without mfa are refused', method: 'POST', target: '/billing/t/acme/refunds', who: 'accountantNoMfa', status: 403 },
-  { why: 'the policy obligation replaces a client-sent copy of its header', method: 'POST', target: '/billing/t/acme/invoices', who: 'accountant', headers: { 'x-billing-audit': 'skip' }, status: 200, upstream: { 'x-billing-audit': ['required'] } },
-  { why: 'internal billing is reachable from loopback by an admin', method: 'GET', target: '/billing/internal/jobs', who: 'admin', status: 200 },
-  { why: 'a named subject may update payment methods', method: 'PUT', target: '/billing/t/acme/payment-methods/pm1', who: 'paymentsBot', status: 200 },
+  {
+    why: 'health checks are open to anyone', method: 'GET', target: '/orders/healthz', status: 200,
+  },
+  {
+    why: 'an anonymous caller is asked for credentials when nothing allows it', method: 'GET',
+    target: '/orders/t/acme/orders', status: 401,
+  },
+  {
+    why: 'a clerk (viewer by inheritance) lists its own tenant, and the obligation header arrives',
+    method: 'GET', target: '/orders/t/acme/orders', who: 'clerk', status: 200,
+    upstream: { 'x-orders-view': ['list'] },
+  },
+  {
+    why: 'the tenant check refuses another tenant', method: 'GET',
+    target: '/orders/t/globex/orders', who: 'clerk', status: 403,
+  },
+  {
+    why: 'a clerk creates orders in its tenant', method: 'POST', target: '/orders/t/acme/orders',
+    who: 'clerk', status: 200,
+  },
+  {
+    why: 'cancelling needs a manager', method: 'DELETE', target: '/orders/t/acme/orders/42',
+    who: 'clerk', status: 403,
+  },
+  {
+    why: 'a manager inherits clerk and cancels', method: 'DELETE',
+    target: '/orders/t/acme/orders/42', who: 'manager', status: 200,
+  },
+  {
+    why: 'the frozen tenant deny overrides the tenant allow', method: 'POST',
+    target: '/orders/t/frozen-co/orders', who: 'frozenManager', status: 403,
+  },
+  {
+    why: 'an admin reads any tenant', method: 'GET', target: '/orders/t/globex/orders',
+    who: 'admin', status: 200,
+  },
+  {
+    why: 'the deny overrides an admin too', method: 'POST', target: '/orders/t/frozen-co/orders',
+    who: 'admin', status: 403,
+  },
+  {
+    why: 'an export needs an allowed format header', method: 'GET',
+    target: '/orders/t/acme/export/all', who: 'manager', headers: { 'x-export-format': 'csv' },
+    status: 200,
+  },
+  {
+    why: 'an export without the header is refused', method: 'GET',
+    target: '/orders/t/acme/export/all', who: 'manager', status: 403,
+  },
+  {
+    why: 'refunds need the mfa claim', method: 'POST', target: '/billing/t/acme/refunds',
+    who: 'accountant', status: 200,
+  },
+  {
+    why: 'refunds without mfa are refused', method: 'POST', target: '/billing/t/acme/refunds',
+    who: 'accountantNoMfa', status: 403,
+  },
+  {
+    why: 'the policy obligation replaces a client-sent copy of its header', method: 'POST',
+    target: '/billing/t/acme/invoices', who: 'accountant', headers: { 'x-billing-audit': 'skip' },
+    status: 200, upstream: { 'x-billing-audit': ['required'] },
+  },
+  {
+    why: 'internal billing is reachable from loopback by an admin', method: 'GET',
+    target: '/billing/internal/jobs', who: 'admin', status: 200,
+  },
+  {
+    why: 'a named subject may update payment methods', method: 'PUT',
+    target: '/billing/t/acme/payment-methods/pm1', who: 'paymentsBot', status: 200,
+  },
   { why: 'the catalog is public', method: 'GET', target: '/inventory/catalog/shoes', status: 200 },
-  { why: 'stock needs any credential: anonymous gets 401', method: 'GET', target: '/inventory/stock/sku-1', status: 401 },
-  { why: 'stock is readable by any authenticated caller', method: 'GET', target: '/inventory/stock/sku-1', who: 'globexViewer', status: 200 },
-  { why: 'stock adjustments need a warehouse claim starting with wh-', method: 'POST', target: '/inventory/stock/sku-1/adjust', who: 'clerk', status: 200 },
-  { why: 'a warehouse without the prefix is refused', method: 'POST', target: '/inventory/stock/sku-1/adjust', who: 'clerkNoWh', status: 403 },
-  { why: 'a user reads itself', method: 'GET', target: '/accounts/users/u-clerk', who: 'clerk', status: 200 },
-  { why: 'a user does not read others', method: 'GET', target: '/accounts/users/u-other', who: 'clerk', status: 403 },
-  { why: 'support reads any user', method: 'GET', target: '/accounts/users/u-other', who: 'support', status: 200 },
-  { why: 'password reads are denied even to admins', method: 'GET', target: '/accounts/users/u-other/password', who: 'admin', status: 403 },
-  { why: 'the nightly client runs its job, marked as batch', method: 'POST', target: '/reports/jobs/nightly', who: 'nightly', status: 200, upstream: { 'x-job-class': ['batch'] } },
-  { why: 'a deny aimed at anonymous callers asks for credentials', method: 'GET', target: '/reports/t/acme/reports/q1', status: 401 },
-  { why: 'a viewer is not a manager or accountant', method: 'GET', target: '/reports/t/globex/reports/q1', who: 'globexViewer', status: 403 },
-  { why: 'an accountant reads its tenant reports', method: 'GET', target: '/reports/t/acme/reports/q1', who: 'accountant', status: 200 },
-  { why: 'dot segments are resolved before the policy sees the path, so the tenant check sees globex', method: 'GET', target: '/orders/t/acme/x/../../globex/orders', who: 'clerk', status: 403 },
-  { why: 'encoded dot segments too', method: 'GET', target: '/orders/t/acme/%2e%2e/globex/orders', who: 'clerk', status: 403 },
-  { why: 'the query never takes part in matching', method: 'GET', target: '/orders/t/globex/orders?path=/t/acme/orders', who: 'clerk', status: 403 },
-  { why: 'a tenant claim that only looks like the path segment (a dot is a dot) does not match', method: 'GET', target: '/orders/t/acmeXco/orders', who: 'dotTenant', status: 403 },
-  { why: 'the same claim matches its literal segment', method: 'GET', target: '/orders/t/acme.co/orders', who: 'dotTenant', status: 200 },
+  {
+    why: 'stock needs any credential: anonymous gets 401', method: 'GET',
+    target: '/inventory/stock/sku-1', status: 401,
+  },
+  {
+    why: 'stock is readable by any authenticated caller', method: 'GET',
+    target: '/inventory/stock/sku-1', who: 'globexViewer', status: 200,
+  },
+  {
+    why: 'stock adjustments need a warehouse claim starting with wh-', method: 'POST',
+    target: '/inventory/stock/sku-1/adjust', who: 'clerk', status: 200,
+  },
+  {
+    why: 'a warehouse without the prefix is refused', method: 'POST',
+    target: '/inventory/stock/sku-1/adjust', who: 'clerkNoWh', status: 403,
+  },
+  {
+    why: 'a user reads itself', method: 'GET', target: '/accounts/users/u-clerk', who: 'clerk',
+    status: 200,
+  },
+  {
+    why: 'a user does not read others', method: 'GET', target: '/accounts/users/u-other',
+    who: 'clerk', status: 403,
+  },
+  {
+    why: 'support reads any user', method: 'GET', target: '/accounts/users/u-other', who: 'support',
+    status: 200,
+  },
+  {
+    why: 'password reads are denied even to admins', method: 'GET',
+    target: '/accounts/users/u-other/password', who: 'admin', status: 403,
+  },
+  {
+    why: 'the nightly client runs its job, marked as batch', method: 'POST',
+    target: '/reports/jobs/nightly', who: 'nightly', status: 200,
+    upstream: { 'x-job-class': ['batch'] },
+  },
+  {
+    why: 'a deny aimed at anonymous callers asks for credentials', method: 'GET',
+    target: '/reports/t/acme/reports/q1', status: 401,
+  },
+  {
+    why: 'a viewer is not a manager or accountant', method: 'GET',
+    target: '/reports/t/globex/reports/q1', who: 'globexViewer', status: 403,
+  },
+  {
+    why: 'an accountant reads its tenant reports', method: 'GET',
+    target: '/reports/t/acme/reports/q1', who: 'accountant', status: 200,
+  },
+  {
+    why: 'dot segments are resolved before the policy sees the path, so the tenant check sees globex',
+    method: 'GET', target: '/orders/t/acme/x/../../globex/orders', who: 'clerk', status: 403,
+  },
+  {
+    why: 'encoded dot segments too', method: 'GET', target: '/orders/t/acme/%2e%2e/globex/orders',
+    who: 'clerk', status: 403,
+  },
+  {
+    why: 'the query never takes part in matching', method: 'GET',
+    target: '/orders/t/globex/orders?path=/t/acme/orders', who: 'clerk', status: 403,
+  },
+  {
+    why: 'a tenant claim that only looks like the path segment (a dot is a dot) does not match',
+    method: 'GET', target: '/orders/t/acmeXco/orders', who: 'dotTenant', status: 403,
+  },
+  {
+    why: 'the same claim matches its literal segment', method: 'GET',
+    target: '/orders/t/acme.co/orders', who: 'dotTenant', status: 200,
+  },
 ];
 
 describe('server/policy e2e', () => {

@@ -26,7 +26,8 @@ console.log(machineLine());
 console.log('\n| task | median ms | max ms | samples |\n|---|---:|---:|---:|');
 for (const t of bench.tasks) {
   const r = t.result as unknown as { latency: { p50: number; max: number; samplesCount: number } };
-  console.log(`| ${t.name} | ${r.latency.p50.toFixed(1)} | ${r.latency.max.toFixed(1)} | ${r.latency.samplesCount} |`);
+  const { p50, max, samplesCount } = r.latency;
+  console.log(`| ${t.name} | ${p50.toFixed(1)} | ${max.toFixed(1)} | ${samplesCount} |`);
 }
 console.log('\n| rules | bundle bytes | tree bytes | strings |\n|---|---:|---:|---:|');
 for (const line of sizes) console.log(line);

@@ -2,7 +2,8 @@
  * The policy engines side by side, in one tinybench run, on the same generated policies and the
  * same 1,000 requests (bench/scenarios.ts kAuthzScenarios: 50, 1,000 and 10,000 rules):
  * Portcullis WASM (request encoding included), the TypeScript reference evaluator, Cedar
- * (cedar-wasm, preparsed), casbin, and the same tree walk ported to TypeScript. Prints medians, p99, ratios and the issue's targets.
+ * (cedar-wasm, preparsed), casbin, and the same tree walk ported to TypeScript. Prints medians,
+ * p99, ratios and the issue's targets.
  *
  *   npm run build && node dist/bench/micro/authz/decide-side-by-side.bench.js
  *
@@ -53,8 +54,11 @@ for (const { scenario, tasks } of prepared) {
     for (let i = 0; i < scenario.requests; i++) if (t.decide(i)) n++;
     allows.push(n);
   }
-  console.log(`${scenario.name}: allows per engine ${tasks.map((t, i) => `${t.name}=${allows[i]}`).join(', ')}`);
-  if (new Set(allows).size !== 1) console.log('  WARNING: the engines disagree; the comparison is not like for like');
+  const counts = tasks.map((t, i) => `${t.name}=${allows[i]}`).join(', ');
+  console.log(`${scenario.name}: allows per engine ${counts}`);
+  if (new Set(allows).size !== 1) {
+    console.log('  WARNING: the engines disagree; the comparison is not like for like');
+  }
 }
 
 // Step 3: one run, all tasks.
@@ -68,16 +72,20 @@ await bench.run();
 console.log(machineLine());
 const us = (ms: number): string => (ms * 1000).toFixed(3);
 const median = new Map<string, number>();
-console.log('\n| scenario | engine | median µs | p99 µs | samples | rme % |\n|---|---|---:|---:|---:|---:|');
+console.log('\n| scenario | engine | median µs | p99 µs | samples | rme % |');
+console.log('|---|---|---:|---:|---:|---:|');
 for (const task of bench.tasks) {
-  const r = task.result as unknown as { latency: { p50: number; p99: number; samplesCount: number; rme: number } };
+  type Latency = { p50: number; p99: number; samplesCount: number; rme: number };
+  const r = task.result as unknown as { latency: Latency };
   median.set(task.name, r.latency.p50);
   const [scenario, engine] = task.name.split(' engine=') as [string, string];
   console.log(`| ${scenario} | ${engine} | ${us(r.latency.p50)} | ${us(r.latency.p99)} | ` +
     `${r.latency.samplesCount} | ${r.latency.rme.toFixed(2)} |`);
 }
 if (kEngines.length === 6) {
-console.log('\n| scenario | reference / wasm | cedar / wasm | casbin / wasm | TS tree walk / wasm | wasm again / wasm (noise) |\n|---|---:|---:|---:|---:|---:|');
+console.log('\n| scenario | reference / wasm | cedar / wasm | casbin / wasm | TS tree walk / wasm ' +
+  '| wasm again / wasm (noise) |');
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const { scenario, tasks } of prepared) {
   const m = (t: EngineTask): number => median.get(`${scenario.name} engine=${t.name}`)!;
   const wasm = m(tasks[0]!);
