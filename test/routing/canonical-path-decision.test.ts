@@ -65,7 +65,8 @@ const kDetour = fc.constantFrom('./', '%2e/', '%2E/', 'x/../', 'x/%2e%2e/', 'x/.
 
 /** A raw target for `segments`: each segment spelled, detours between, maybe a query. */
 function rawTarget(segments: readonly string[]): fc.Arbitrary<string> {
-  const parts = segments.map((s) => fc.tuple(fc.array(kDetour, { maxLength: 2 }), spelledSegment(s)));
+  const parts = segments.map((s) =>
+    fc.tuple(fc.array(kDetour, { maxLength: 2 }), spelledSegment(s)));
   return fc.tuple(fc.tuple(...parts), fc.constantFrom('', '?path=/admin/x', '?a=%2F..%2F'))
     .map(([spelled, query]) => `/${spelled.map(([detours, s]) => `${detours.join('')}${s}`)
       .join('/')}${query}`);
