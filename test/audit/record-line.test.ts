@@ -82,6 +82,40 @@ describe('audit/record-line', () => {
       assert.equal(parsed.keyId, 'k"1');
     });
 
+  test('reused parts never leak from one record into the next', () => {
+    const rules: RedactionRules = { claims: [], redact: new Set() };
+    const variants: Array<[string, (r: AuditRecord) => void]> = [
+      ['a 404 refusal', (r) => r.refuse('IAM_ROUTING_NO_ROUTE')],
+      ['a deny by a rule of bundle 2', (r) => {
+        r.rule = 'deny-all'; r.bundleVersion = '2'; r.bundleDigest = 'ab'.repeat(32);
+        r.refuse('IAM_AUTHZ_DENIED');
+      }],
+      ['the same rule in bundle 3', (r) => {
+        r.rule = 'deny-all'; r.bundleVersion = '3'; r.bundleDigest = 'cd'.repeat(32);
+        r.refuse('IAM_AUTHZ_DENIED');
+      }],
+      ['a cache miss forwarded with 201', (r) => {
+        r.decision = 'allow'; r.cacheHit = false; r.endExchange(201, null, false);
+      }],
+      ['a cache hit forwarded with 200', (r) => {
+        r.decision = 'allow'; r.cacheHit = true; r.endExchange(200, null, false);
+      }],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [why, set] of variants) {
+        const r = new AuditRecord('proxy', 'req-6', '127.0.0.1', 'GET', 0, 0);
+        set(r);
+        const parsed = JSON.parse(recordLine(r, rules)) as Record<string, unknown>;
+        assert.deepEqual(
+          [parsed.decision, parsed.code, parsed.rule, parsed.bundleVersion, parsed.bundleDigest,
+            parsed.cache, parsed.status, parsed.upstreamStatus, parsed.outcome],
+          [r.decision, r.code, r.rule, r.bundleVersion, r.bundleDigest,
+            r.cacheHit === null ? null : r.cacheHit ? 'hit' : 'miss', r.status, r.upstreamStatus,
+            r.outcome], `${why}, round ${round}`);
+      }
+    }
+  });
+
   test('every line is pure ASCII, whatever the principal carries', () => {
     const r = new AuditRecord('proxy', 'req-5', '127.0.0.1', 'GET', 0, 0);
     r.path = '/caf\u00e9';
