@@ -9,9 +9,10 @@
  *    the pool and inline, HAProxy 2.6 `jwt_verify` and fastify + @fastify/jwt, a fresh process
  *    per run.
  *
- *   npm run bench:authn              3 rounds x 8 s per target (cached path: 5 rounds)
- *   npm run bench:authn -- --quick   1 round x 3 s
- *   (--seconds N, --rounds N override; --only TEXT keeps the targets whose name contains it.)
+ *   npm run bench:authn              cold: 3 rounds x 8 s per target; cached: 9 rounds x 4 s
+ *   npm run bench:authn -- --quick   cold: 1 round x 3 s; cached: 2 rounds x 2 s
+ *   (--seconds N, --rounds N override the cold section's; --only TEXT keeps the targets whose
+ *   name contains it.)
  *
  * Exit code: 0 when every target passes, 1 when one fails or a target could not run.
  */
@@ -40,8 +41,6 @@ import { writeTokenScript } from './wrk-token-script.js';
 const kRepoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const kResultsDir = join(kRepoRoot, 'bench', 'results');
 const kCacheDir = join(kRepoRoot, 'bench', '.cache', 'authn-tokens');
-/** The cached path's difference is small against the run-to-run noise: more rounds there. */
-const kCachedExtraRounds = 2;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -64,15 +63,16 @@ function readOptions(argv: string[]) {
     throw new Error('--rounds must be an integer from 1 to 9');
   }
   const quick = values.quick ?? false;
-  return { quick, seconds, rounds, warmupSeconds: base.warmupSeconds, only: values.only };
+  const cached = quick ? kAuthnLoad.cached.quick : kAuthnLoad.cached.full;
+  return { quick, seconds, rounds, warmupSeconds: base.warmupSeconds, only: values.only, cached };
 }
 
 async function main(argv: string[]): Promise<number> {
   const startedAt = new Date().toISOString();
   const opts = readOptions(argv);
-  const cachedRounds = opts.rounds + (opts.quick ? 0 : kCachedExtraRounds);
-  const perRun = opts.warmupSeconds + opts.seconds + 30;
-  const runs = cachedRounds * kCachedScenarios.length + opts.rounds * kColdScenarios.length;
+  const perRun = (opts.warmupSeconds + opts.seconds + 30) * (1 + kAuthnLoad.maxReruns);
+  const runs = opts.cached.rounds * kCachedScenarios.length
+    + opts.rounds * kColdScenarios.length;
   installInterruptHandlers((runs * perRun + 600) * 1e3);
   const keep = (name: string): boolean => opts.only === undefined || name.includes(opts.only);
 
@@ -100,8 +100,10 @@ async function main(argv: string[]): Promise<number> {
   const rs256 = sets.get('RS256') as TokenSet;
 
   // 2. The cached path, then cold verification (bench/e2e/authn-sections.ts).
-  const sectionOpts = { ctx, wrkBase, warmupSeconds: opts.warmupSeconds, keep, log };
-  const cached = await runCachedSection(sectionOpts, cachedRounds, rs256);
+  const targetCpu = pinning === null ? undefined : Number(pinning.target);
+  const sectionOpts = { ctx, wrkBase, warmupSeconds: opts.warmupSeconds, targetCpu, keep, log };
+  const cached = await runCachedSection({ ...sectionOpts, warmupSeconds: opts.cached.warmupSeconds,
+    wrkBase: { ...wrkBase, seconds: opts.cached.seconds } }, opts.cached.rounds, rs256);
   const cold = await runColdSection(sectionOpts, opts.rounds, sets, script);
 
   // 3. The cached-path micro-benchmark, on the target core.
@@ -114,8 +116,8 @@ async function main(argv: string[]): Promise<number> {
   const report: AuthnReport = {
     startedAt, mode: opts.quick ? 'quick' : 'full', machine, pinning,
     load: { threads: wrkBase.threads, connections: wrkBase.connections, seconds: opts.seconds,
-      rounds: opts.rounds, cachedRounds, warmupSeconds: opts.warmupSeconds,
-      wrkCommand: wrkCommand(wrkBase) },
+      rounds: opts.rounds, warmupSeconds: opts.warmupSeconds, cached: opts.cached,
+      maxReruns: kAuthnLoad.maxReruns, wrkCommand: wrkCommand(wrkBase) },
     tokens: [...sets.values()].map(({ sample: _s, ...rest }) => rest),
     upstream: { command: upstream.command, conf: upstreamConf() },
     records, summaries, ...(micro === undefined ? {} : { micro }), targets,

@@ -21,8 +21,9 @@ export interface AuthnReport {
   machine: MachineFacts & AuthnFacts;
   pinning: { target: string; loadAndUpstream: string } | null;
   load: {
-    threads: number; connections: number; seconds: number; rounds: number; cachedRounds: number;
-    warmupSeconds: number; wrkCommand: string[];
+    threads: number; connections: number; seconds: number; rounds: number;
+    warmupSeconds: number; cached: { seconds: number; rounds: number; warmupSeconds: number };
+    maxReruns: number; wrkCommand: string[];
   };
   tokens: Omit<TokenSet, 'sample'>[];
   upstream: { command: string[]; conf: string };
@@ -37,7 +38,8 @@ export function renderAuthnMarkdown(report: AuthnReport): string {
   const { machine: m, load } = report;
   const lines = [
     `# Authentication benchmark, ${report.startedAt.slice(0, 10)} (${report.mode}: `
-      + `${load.rounds} round(s) x ${load.seconds} s; cached path ${load.cachedRounds} round(s))`,
+      + `${load.rounds} round(s) x ${load.seconds} s; cached path ${load.cached.rounds} `
+      + `round(s) x ${load.cached.seconds} s)`,
     '',
     `Machine: ${m.cpuModel}, ${m.cpus} CPUs (${m.cpusAvailable} available), ${m.kernel}, `
       + `Node ${m.node}, ${m.nginx}, HAProxy ${m.haproxy}, fastify ${m.fastify} + @fastify/jwt `
@@ -49,8 +51,11 @@ export function renderAuthnMarkdown(report: AuthnReport): string {
         + 'for Portcullis that includes its Piscina threads and libuv\'s threads, where '
         + 'WebCrypto runs; HAProxy with `nbthread 1`); wrk and the upstream nginx on CPU '
         + `${report.pinning.loadAndUpstream}. Every target gets the same one core.`,
-    `Load: \`${load.wrkCommand.join(' ')}\` after a ${load.warmupSeconds} s warm-up per run; `
-      + 'rounds interleaved (the order rotates by one each round); medians across rounds.',
+    `Load: \`${load.wrkCommand.join(' ')}\` after a ${load.warmupSeconds} s warm-up per run `
+      + `(cached path: -d${load.cached.seconds}s after ${load.cached.warmupSeconds} s); rounds `
+      + 'interleaved (the order rotates by one each round); medians across rounds. A run during '
+      + `which others took more than ${fmtPct(kForeignLoadLimit)} of the target CPU is measured `
+      + `again, up to ${load.maxReruns} times.`,
     `Tokens: ${report.tokens.map((t) => `${t.alg} ${t.runCount.toLocaleString('en-US')} `
       + `measured + ${t.warmCount.toLocaleString('en-US')} warm-up `
       + `(${t.isReused ? 'reused from bench/.cache' : `made in ${t.makeSeconds.toFixed(0)} s`})`)
@@ -163,11 +168,15 @@ function noiseLines(report: AuthnReport): string[] {
   const cpu = targetCpu(report);
   const runs = report.records.filter((r) => r.cpus === undefined).flatMap((r) => r.runs);
   const disturbed = runs.filter((run) => (foreignLoad(run, cpu) ?? 0) > kForeignLoadLimit);
-  if (disturbed.length === 0) return [];
-  return [`Warning: in ${disturbed.length} of ${runs.length} runs, other processes took more than `
-    + `${fmtPct(kForeignLoadLimit)} of the target CPU (column "others on target CPU"): the `
-    + 'machine was not quiet, and those figures understate the target. Rerun on a quiet machine.',
-  ''];
+  const rerun = runs.filter((run) => (run.discarded?.length ?? 0) > 0);
+  const lines = rerun.length === 0 ? [] : [`${rerun.length} of ${runs.length} runs were measured `
+    + `again because others took the target CPU (${rerun.reduce((n, r) => n + (r.discarded?.length
+      ?? 0), 0)} attempts discarded, listed in the last column of "Every run").`, ''];
+  if (disturbed.length === 0) return lines;
+  return [...lines, `Warning: in ${disturbed.length} of ${runs.length} runs, other processes took `
+    + `more than ${fmtPct(kForeignLoadLimit)} of the target CPU even after ${report.load.maxReruns} `
+    + 'reruns (column "others on target CPU"): the machine was not quiet, and those figures '
+    + 'understate the target. Rerun on a quiet machine.', ''];
 }
 
 function runTable(report: AuthnReport): string[] {
@@ -180,8 +189,8 @@ function runTable(report: AuthnReport): string[] {
     'Every run:',
     '',
     '| round | target | req/s | p50 | p99 | CPU µs/req | CPUs busy | others on target CPU '
-      + '| requests | tokens | non-2xx | socket errors |',
-    '|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
+      + '| requests | tokens | non-2xx | socket errors | discarded before (req/s, others) |',
+    '|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|',
     ...runs.map(({ record, run }) => {
       const e = run.wrk.socketErrors;
       const others = record.cpus === undefined ? foreignLoad(run, cpu) : undefined;
@@ -190,7 +199,9 @@ function runTable(report: AuthnReport): string[] {
         + `| ${run.cores.busy.map((f) => `${Math.round(f * 100)}%`).join(' ')} `
         + `| ${others === undefined ? '-' : `${Math.round(others * 100)}%`} `
         + `| ${run.wrk.requests} | ${run.tokensAvailable ?? '-'} | ${run.wrk.non2xx} `
-        + `| c${e.connect} r${e.read} w${e.write} t${e.timeout} |`;
+        + `| c${e.connect} r${e.read} w${e.write} t${e.timeout} `
+        + `| ${(run.discarded ?? []).map((d) => `${fmtRate(d.reqPerSec)}, `
+          + `${Math.round(d.othersShare * 100)}%`).join('; ') || '-'} |`;
     }),
   ];
 }

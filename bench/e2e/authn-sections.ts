@@ -6,9 +6,16 @@
  *   target so the first round does not also pay for the JIT's start.
  * - Cold: a fresh process per run (started, checked, warmed with the warm-up tokens, measured
  *   with tokens it has never seen, stopped), so no measured token is ever a cache hit.
+ *
+ * Before each run the bench waits (up to 30 s) for both CPUs to be nearly idle; a run during
+ * which other processes still took more than kForeignLoadLimit of the target CPU is measured
+ * again (at most kAuthnLoad.maxReruns times), and the discarded attempts are kept.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
-  type CachedScenario, type ColdScenario, kCachedScenarios, kColdScenarios, kPrivatePath,
+  type CachedScenario, type ColdScenario, kAuthnLoad, kCachedScenarios, kColdScenarios,
+  kPrivatePath,
 } from '../scenarios.js';
 import type { AuthnRun, TargetRecord } from './authn-summary.js';
 import {
@@ -16,14 +23,22 @@ import {
   startPortcullisTarget,
 } from './authn-targets.js';
 import type { TokenSet } from './authn-tokens.js';
+import { foreignLoad, kForeignLoadLimit } from './forwarding-summary.js';
 import { measureRun } from './measure.js';
+import { coreTimes, coreUse } from './proc-stats.js';
 import { type WrkOptions, runWrk } from './wrk.js';
+
+/** Before a run: wait (at most this long) until both CPUs are nearly idle for a second. */
+const kQuietWaitMs = 30_000;
+const kQuietShare = 0.1;
 
 /** What both sections need. */
 export interface SectionOptions {
   ctx: TargetContext;
   wrkBase: WrkOptions;
   warmupSeconds: number;
+  /** The target CPU (pinning), for the disturbance check; undefined when unpinned. */
+  targetCpu: number | undefined;
   /** Whether a target (by name) is to be measured (`--only`). */
   keep: (name: string) => boolean;
   log: (line: string) => void;
@@ -62,7 +77,7 @@ export async function runCachedSection(opts: SectionOptions, rounds: number, rs2
         const record = records[i] as TargetRecord;
         if (record.error !== undefined) continue;
         opts.log(`cached path, round ${round}/${rounds}: ${record.name}`);
-        await recordRun(record, round, position, opts.log, () => measureRun(proxy.pid,
+        await recordRun(opts, record, round, position, () => measureRun(proxy.pid,
           { ...wrkFor(s), seconds: opts.warmupSeconds }, wrkFor(s)));
       }
     }
@@ -89,7 +104,7 @@ export async function runColdSection(opts: SectionOptions, rounds: number,
       const set = sets.get(scenario.alg);
       if (record.error !== undefined || set === undefined) continue;
       opts.log(`cold, round ${round}/${rounds}: ${record.name}`);
-      await recordRun(record, round, position, opts.log,
+      await recordRun(opts, record, round, position,
         () => coldRun(opts, scenario, set, script, record));
     }
   }
@@ -122,14 +137,48 @@ function startCold(ctx: TargetContext, scenario: ColdScenario, set: TokenSet):
   return startPortcullisTarget(ctx, scenario.verifier ?? kDefaultPool);
 }
 
-/** Runs one measurement into `record`; a failure marks the target as not measurable. */
-async function recordRun(record: TargetRecord, round: number, position: number,
-  log: (line: string) => void, run: () => Promise<Omit<AuthnRun, 'round' | 'position'>>):
-  Promise<void> {
+/**
+ * Runs one measurement into `record`, again while others disturbed the target CPU (bounded); a
+ * failure marks the target as not measurable.
+ */
+async function recordRun(opts: SectionOptions, record: TargetRecord, round: number,
+  position: number, run: () => Promise<Omit<AuthnRun, 'round' | 'position'>>): Promise<void> {
+  const discarded: NonNullable<AuthnRun['discarded']> = [];
   try {
-    record.runs.push({ round, position, ...await run() });
+    for (let attempt = 0; ; attempt++) {
+      await waitForQuiet(opts.log);
+      const result: AuthnRun = { round, position, ...await run() };
+      const cpu = record.cpus === undefined ? opts.targetCpu : undefined;
+      const others = foreignLoad(result, cpu) ?? 0;
+      if (others <= kForeignLoadLimit || attempt >= kAuthnLoad.maxReruns) {
+        record.runs.push(discarded.length === 0 ? result : { ...result, discarded });
+        return;
+      }
+      opts.log(`  others took ${Math.round(others * 100)}% of the target CPU: measuring again`);
+      discarded.push({ reqPerSec: result.wrk.reqPerSec, othersShare: others });
+    }
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
-    log(`${record.name} cannot be measured: ${record.error}`);
+    opts.log(`${record.name} cannot be measured: ${record.error}`);
+  }
+}
+
+/**
+ * Waits until a one-second sample shows every CPU less than kQuietShare busy with processes
+ * (nothing of the bench runs between two runs), or kQuietWaitMs have passed.
+ */
+async function waitForQuiet(log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + kQuietWaitMs;
+  for (let waited = 0; ; waited++) {
+    const before = coreTimes();
+    await sleep(1_000);
+    const use = coreUse(before, coreTimes());
+    if (use.tasks.every((share) => share < kQuietShare)) return;
+    if (Date.now() >= deadline) {
+      log(`  the machine stayed busy (${use.tasks.map((f) => `${Math.round(f * 100)}%`).join(' ')}`
+        + `) for ${kQuietWaitMs / 1000} s: measuring anyway`);
+      return;
+    }
+    if (waited === 0) log('  waiting for the other processes to leave the CPUs');
   }
 }

@@ -10,8 +10,15 @@ import {
   type RunRecord, type TargetVerdict, fmtMs, fmtPct, fmtRate, median,
 } from './forwarding-summary.js';
 
-/** One measured run; cold runs also say how many unique tokens they had. */
-export type AuthnRun = RunRecord & { tokensAvailable?: number };
+/**
+ * One measured run; cold runs also say how many unique tokens they had. `discarded`: attempts
+ * measured before this one and dropped because others took the target CPU (their req/s and the
+ * share others took).
+ */
+export type AuthnRun = RunRecord & {
+  tokensAvailable?: number;
+  discarded?: Array<{ reqPerSec: number; othersShare: number }>;
+};
 
 /** Everything recorded for one target. `error` is set when it could not run or answer right. */
 export interface TargetRecord {
