@@ -12,7 +12,7 @@
  *   npm run bench:authn              cold: 3 rounds x 8 s per target; cached: 9 rounds x 4 s
  *   npm run bench:authn -- --quick   cold: 1 round x 3 s; cached: 2 rounds x 2 s
  *   (--seconds N, --rounds N override the cold section's; --only TEXT keeps the targets whose
- *   name contains it.)
+ *   name contains it; --two-cores adds the informational targets allowed on both CPUs.)
  *
  * Exit code: 0 when every target passes, 1 when one fails or a target could not run.
  */
@@ -52,6 +52,7 @@ function readOptions(argv: string[]) {
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     only: { type: 'string' },
+    'two-cores': { type: 'boolean', default: false },
   } });
   const base = values.quick ? kAuthnLoad.quick : kAuthnLoad.full;
   const seconds = Number(values.seconds ?? base.seconds);
@@ -64,7 +65,8 @@ function readOptions(argv: string[]) {
   }
   const quick = values.quick ?? false;
   const cached = quick ? kAuthnLoad.cached.quick : kAuthnLoad.cached.full;
-  return { quick, seconds, rounds, warmupSeconds: base.warmupSeconds, only: values.only, cached };
+  return { quick, seconds, rounds, warmupSeconds: base.warmupSeconds, only: values.only, cached,
+    twoCores: values['two-cores'] ?? false };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -74,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
   const runs = opts.cached.rounds * kCachedScenarios.length
     + opts.rounds * kColdScenarios.length;
   installInterruptHandlers((runs * perRun + 600) * 1e3);
-  const keep = (name: string): boolean => opts.only === undefined || name.includes(opts.only);
+  const keep = (name: string): boolean => (opts.only === undefined || name.includes(opts.only))
+    && (opts.twoCores || !name.endsWith('-2cores'));
 
   const machine = { ...await machineFacts(), ...await authnFacts(kRepoRoot) };
   const pinning = availableParallelism() >= 2 ? kForwardPinning : null;

@@ -6,7 +6,7 @@
 import type { AuthnFacts } from './authn-facts.js';
 import type { CachedMicro } from './authn-micro.js';
 import {
-  type AuthnSummary, type TargetRecord, cachedDifference, placementChoices,
+  type AuthnSummary, type TargetRecord, cachedDifference, fmtDifference, placementChoices,
 } from './authn-summary.js';
 import type { TokenSet } from './authn-tokens.js';
 import {
@@ -64,9 +64,10 @@ export function renderAuthnMarkdown(report: AuthnReport): string {
     '',
     '## 1. Cached token',
     '',
-    'One Portcullis process (default pool); the same load on a public route without a token and '
-      + 'on an authenticated route with one reused RS256 token (verified once, then answered by '
-      + 'the verified-token cache, claims checked per request).',
+    'One Portcullis process (default pool); the same load on a public route (without a token, '
+      + 'and with the same header as the authenticated route) and on an authenticated route with '
+      + 'one reused RS256 token (verified once, then answered by the verified-token cache, claims '
+      + 'checked per request).',
     '',
     ...summaryTable(report.summaries.filter((s) => s.section === 'cached'), false),
     '',
@@ -134,12 +135,15 @@ function summaryTable(summaries: readonly AuthnSummary[], isCold: boolean): stri
 
 function cachedLines(report: AuthnReport): string[] {
   const diff = cachedDifference(report.records);
-  const lines = diff === undefined ? ['CPU per request difference: not measured.']
-    : [`CPU per request, authenticated with the cached token minus public, paired by round: `
-      + `**${diff.medianUs.toFixed(1)} µs** median (rounds: `
-      + `${diff.perRound.map((d) => d.toFixed(1)).join(', ')}). The same public request measured `
-      + `twice differs by ${diff.noiseMedianUs.toFixed(1)} µs median (rounds: `
-      + `${diff.noisePerRound.map((d) => d.toFixed(1)).join(', ')}): the noise floor.`];
+  const lines = [
+    'CPU per request differences, paired by round (medians):',
+    '',
+    `- authenticated with the cached token minus public with the same header (what checking the `
+      + `token costs, identity headers included): **${fmtDifference(diff.auth)}**`,
+    `- authenticated minus public without a header (that plus carrying the header): `
+      + fmtDifference(diff.carry),
+    `- public measured twice (the noise floor): ${fmtDifference(diff.noise)}`,
+  ];
   const micro = report.micro;
   if (micro !== undefined) {
     lines.push('', micro.error !== undefined ? `Micro-benchmark failed: ${micro.error}`

@@ -7,7 +7,7 @@
  * - Cold: a fresh process per run (started, checked, warmed with the warm-up tokens, measured
  *   with tokens it has never seen, stopped), so no measured token is ever a cache hit.
  *
- * Before each run the bench waits (up to 30 s) for both CPUs to be nearly idle; a run during
+ * Before each run the bench waits (up to 10 s) for both CPUs to be nearly idle; a run during
  * which other processes still took more than kForeignLoadLimit of the target CPU is measured
  * again (at most kAuthnLoad.maxReruns times), and the discarded attempts are kept.
  */
@@ -29,7 +29,7 @@ import { coreTimes, coreUse } from './proc-stats.js';
 import { type WrkOptions, runWrk } from './wrk.js';
 
 /** Before a run: wait (at most this long) until both CPUs are nearly idle for a second. */
-const kQuietWaitMs = 30_000;
+const kQuietWaitMs = 10_000;
 const kQuietShare = 0.1;
 
 /** What both sections need. */
