@@ -13,6 +13,7 @@ import { registerAdminRoutes, startPolicyStage, type PolicyStage } from './contr
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
 import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
 import { uwsHandler } from './server/front-end-uws.js';
+import { listenMtls, type MtlsListener } from './server/listener-mtls.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { listenApp, type BoundListener } from './server/listen.js';
 import { loadUWS } from './server/uws-loader.js';
@@ -26,6 +27,8 @@ import { startDemoUpstream, type DemoUpstream } from './cli/demo-upstream.js';
 export interface RunningProxy {
   readonly proxy: BoundListener;
   readonly admin: BoundListener;
+  /** The mTLS listener, when `listeners.mtls` is configured. */
+  readonly mtls: MtlsListener | undefined;
   readonly lifecycle: Lifecycle;
   /** The audit log, metrics, session table, live feed and revocations. */
   readonly audit: AuditStage;
@@ -35,6 +38,9 @@ export interface RunningProxy {
    */
   stop(drainTimeoutMs?: number): Promise<boolean>;
 }
+
+/** After a complete drain, how long mTLS connections may take to send what node still holds. */
+const kMtlsCloseGraceMs = 1000;
 
 function buildServices(config: Config): { routes: RouteSpec<ServiceRuntime>[];
   groups: UpstreamGroup[] } {
@@ -155,13 +161,11 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     config.internalJwt.issuer, config.internalJwt.signingKey.reveal(), config.internalJwt.ttlSec);
   const lifecycle = new Lifecycle();
   const { routes, groups } = buildServices(config);
-  const app = createApp(config, loaded.uws);
-  app.any('/*', uwsHandler(createProxyHandler({
+  const pipeline = {
     registry: new ServiceRegistry(routes),
     trusted: new TrustedProxies(config.routing.trustedProxies),
     limits: config.limits,
     slashes: config.routing.slashes,
-    proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
     requestIdHeader: config.routing.requestIdHeader,
     lifecycle,
     authenticator: authn.authenticator,
@@ -169,6 +173,10 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     audit: audit.log,
     revocations: audit.revocations.set,
     policy: policy.holder,
+  } as const;
+  const app = createApp(config, loaded.uws);
+  app.any('/*', uwsHandler(createProxyHandler({
+    ...pipeline, proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
   }), 'proxy', config.routing.requestIdHeader));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
@@ -192,16 +200,34 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     pushBundle: policy.push,
   });
 
-  // Step 6: bind both; a failure closes whatever was already opened.
+  // Step 6: bind them all; a failure closes whatever was already opened.
   let proxy: BoundListener | undefined;
+  let mtls: MtlsListener | undefined;
   let admin: BoundListener;
   try {
     proxy = await listenApp(loaded.uws, app, config.listeners.proxy.host,
       config.listeners.proxy.port);
+    const mtlsConfig = config.listeners.mtls;
+    if (mtlsConfig !== undefined) {
+      mtls = await listenMtls({
+        host: mtlsConfig.host,
+        port: mtlsConfig.port,
+        cert: readFileSync(mtlsConfig.certFile),
+        key: readFileSync(mtlsConfig.keyFile),
+        passphrase: mtlsConfig.passphrase?.reveal(),
+        ca: mtlsConfig.caFiles.map((file) => readFileSync(file)),
+        crl: mtlsConfig.crlFile === undefined ? undefined : readFileSync(mtlsConfig.crlFile),
+        limits: config.limits,
+        requestIdHeader: config.routing.requestIdHeader,
+        handle: createProxyHandler({ ...pipeline, proto: 'https' }),
+      });
+    }
     admin = await listenApp(loaded.uws, adminApp, config.listeners.admin.host,
       config.listeners.admin.port);
   } catch (err) {
     proxy?.close();
+    mtls?.close();
+    await mtls?.closeConnections(0);
     await Promise.all(groups.map((g) => g.close()));
     await audit.stop(1_000);
     policy.stop();
@@ -211,8 +237,10 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   }
 
   const bound = proxy;
+  const boundMtls = mtls;
   const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
     bound.close();
+    boundMtls?.close();
     const isDrained = await lifecycle.drain(drainTimeoutMs);
     // Every request has ended (or the drain gave up): serve nothing more, then write every
     // record before exiting.
@@ -221,6 +249,8 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
       logger.error('drain deadline passed: requests still in flight will have no record',
         { inFlight: lifecycle.inFlight });
     }
+    // Responses already handed to node (and any refusal queued behind them) still go out.
+    await boundMtls?.closeConnections(isDrained ? kMtlsCloseGraceMs : 0);
     await audit.stop(Math.max(5_000, drainTimeoutMs));
     policy.stop();
     admin.close();
@@ -229,5 +259,5 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     await demo?.close();
     return isDrained;
   };
-  return { proxy: bound, admin, lifecycle, audit, stop };
+  return { proxy: bound, admin, mtls: boundMtls, lifecycle, audit, stop };
 }

@@ -68,6 +68,12 @@ export interface AuthenticatorOptions {
 // RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const kBearer = /^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$/;
 const kRequired: AuthnResult = Object.freeze({ ok: false, code: 'IAM_AUTHN_REQUIRED' });
+const kBearerScheme = /^bearer\b/i;
+
+/** Whether an `Authorization` value uses the Bearer scheme (RFC 6750), well-formed or not. */
+export function isBearerCredential(authorization: string): boolean {
+  return kBearerScheme.test(authorization);
+}
 
 /** Authenticates bearer JWTs against the configured issuers. One per proxy. */
 export class Authenticator {
@@ -101,7 +107,7 @@ export class Authenticator {
     // Step 1: the bearer token; other schemes are no credential for this proxy.
     const match = kBearer.exec(authorization);
     if (match === null) {
-      return /^bearer\b/i.test(authorization) ? fail('IAM_AUTHN_TOKEN_MALFORMED') : kRequired;
+      return isBearerCredential(authorization) ? fail('IAM_AUTHN_TOKEN_MALFORMED') : kRequired;
     }
     const token = match[1] as string;
     if (token !== plain) {

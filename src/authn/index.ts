@@ -27,8 +27,12 @@ export { JwksSources } from './jwks-sources.js';
 export { type FetchJsonOptions, type FetchJsonResult, fetchJson, JwksFetchError } from './jwks-fetch.js';
 export {
   type CertificateIdentity, type CredentialKind, type Principal, type PrincipalRules, kAnonymous,
-  kMaxAttributeLength, kMaxAttributes, kMaxGroups, kNoPrincipalRules, principalFromClaims,
+  kMaxAttributeLength, kMaxAttributes, kMaxGroups, kNoPrincipalRules, principalFromCertificate,
+  principalFromClaims, withCertificate,
 } from './principal.js';
+export {
+  type CertificateNames, type CertificateResult, certificateIdentity, checkedIdentity,
+} from './certificate-identity.js';
 export { claimAt } from './claim-path.js';
 export { VerifiedTokenCache, type CachedVerification } from './token-cache.js';
 export {
@@ -37,5 +41,6 @@ export {
   type AuthnResult,
   type CachedDerivation,
   type IssuerRuntime,
+  isBearerCredential,
 } from './authenticator.js';
 export { startAuthnStage, type AuthnStage } from './setup.js';

@@ -189,3 +189,35 @@ export function principalFromClaims(issuer: string, claims: Record<string, unkno
     certificate: undefined,
   });
 }
+
+/**
+ * The principal of a client certificate alone (kind `mtls`): its SPIFFE ID as subject when it
+ * has one, else its subject DN; its issuer DN; its `notAfter` as expiry. `certificate` must come
+ * from `checkedIdentity` (certificate-identity.ts). Frozen; build it once per connection.
+ */
+export function principalFromCertificate(certificate: CertificateIdentity): Principal {
+  return Object.freeze({
+    kind: 'mtls',
+    subject: certificate.spiffeId ?? (certificate.subject === '' ? undefined : certificate.subject),
+    issuer: certificate.issuer === '' ? undefined : certificate.issuer,
+    clientId: undefined,
+    scopes: kEmpty,
+    groups: kEmpty,
+    attributes: Object.freeze({}),
+    sessionId: undefined,
+    tokenId: undefined,
+    expiresAtSec: certificate.notAfterSec,
+    keyId: undefined,
+    certificate,
+  });
+}
+
+/**
+ * `principal` (from a bearer token) with the connection's client certificate filled in, so that
+ * policy can require both. Returns `principal` itself when there is no certificate.
+ */
+export function withCertificate(principal: Principal,
+  certificate: CertificateIdentity | undefined): Principal {
+  if (certificate === undefined || principal.certificate === certificate) return principal;
+  return Object.freeze({ ...principal, certificate });
+}

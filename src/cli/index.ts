@@ -113,6 +113,7 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
   logger.info('listening', {
     proxy: `${running.proxy.host}:${running.proxy.port}`,
     admin: `${running.admin.host}:${running.admin.port}`,
+    ...(running.mtls === undefined ? {} : { mtls: `${running.mtls.host}:${running.mtls.port}` }),
     services: config.services.map((s) => s.name),
     version: version(),
   });

@@ -155,6 +155,9 @@ function checkListenerPorts(root: Rec, ctx: Ctx): void {
     { path: ['listeners', 'proxy'], ...pick(asRecord(listeners?.['proxy'])) },
     { path: ['listeners', 'admin'], ...pick(asRecord(listeners?.['admin'])) },
   ];
+  if (asRecord(listeners?.['mtls']) !== undefined) {
+    candidates.push({ path: ['listeners', 'mtls'], ...pick(asRecord(listeners?.['mtls'])) });
+  }
   if (demo?.['enabled'] === true) {
     candidates.push({ path: ['demo'], host: '127.0.0.1', port: demo['port'] });
   }

@@ -5,7 +5,8 @@
  */
 export {
   type Config, type ConfigInput, type ServiceConfig, type UpstreamConfig, type ListenerConfig,
-  type AuthnConfig, type IssuerConfig, type AuditConfig, type RevocationConfig,
+  type MtlsListenerConfig, type AuthnConfig, type IssuerConfig, type AuditConfig,
+  type RevocationConfig,
 } from './schema.js';
 export { type JwsAlgorithm, kJwsAlgorithms, kMaxClaimPathDepth } from './authn-schema.js';
 export {

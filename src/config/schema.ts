@@ -38,6 +38,15 @@ export function buildConfigSchema(ctx: SchemaContext) {
       }).optional(),
     }).prefault({}),
     admin: listener(9901).prefault({}),
+    // Optional: the node:https listener that requires client certificates (mTLS in).
+    mtls: listener(8443).extend({
+      certFile: readableFile(ctx),
+      keyFile: readableFile(ctx),
+      passphrase: secret(ctx).optional(),
+      caFiles: z.array(readableFile(ctx), { error: 'expected a list of CA certificate files' })
+        .min(1, { error: 'expected at least one CA file: client certificates must chain to it' }),
+      crlFile: readableFile(ctx).optional(),
+    }).optional(),
   });
 
   const limits = mapping({
@@ -172,6 +181,9 @@ export type UpstreamConfig = ServiceConfig['upstream'];
 
 /** A listener (`listeners.proxy` or `listeners.admin`). */
 export type ListenerConfig = Config['listeners']['admin'];
+
+/** The optional mTLS listener (`listeners.mtls`): its TLS files and the client CAs. */
+export type MtlsListenerConfig = NonNullable<Config['listeners']['mtls']>;
 
 /** The `audit` block: sink, queue, redaction, live feed, session table. */
 export type AuditConfig = Config['audit'];

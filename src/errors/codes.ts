@@ -245,6 +245,21 @@ export const kErrorCodes = {
     reason: 'verifier_failed',
     message: 'The signature verification pool failed.',
   },
+  IAM_AUTHN_CERTIFICATE_INVALID: {
+    status: 401,
+    reason: 'certificate_invalid',
+    message: 'The client certificate carries a name that cannot be used safely.',
+  },
+  IAM_AUTHN_CERTIFICATE_AMBIGUOUS: {
+    status: 401,
+    reason: 'certificate_ambiguous',
+    message: 'The client certificate carries more than one SPIFFE ID.',
+  },
+  IAM_AUTHN_CERTIFICATE_EXPIRED: {
+    status: 401,
+    reason: 'certificate_expired',
+    message: 'The client certificate expired while its connection stayed open.',
+  },
 
   // Authorization (src/authz/): policy decisions and the evaluator
   IAM_AUTHZ_DENIED: {

@@ -20,6 +20,11 @@ function bodyPrefix(code: ErrorCode): string {
   return prefix;
 }
 
+/** The JSON body of an error answer (one line). `requestId` must already be a safe token. */
+export function errorBody(code: ErrorCode, requestId: string): string {
+  return `${bodyPrefix(code)},"requestId":"${requestId}"}\n`;
+}
+
 /** Extra response headers for an error answer, as a flat [name, value, ...] list. */
 export type ExtraHeaders = readonly string[];
 
@@ -31,7 +36,7 @@ export type ExtraHeaders = readonly string[];
  */
 export function writeErrorResponse(res: FrontResponse, code: ErrorCode, requestId: string,
   close: boolean, extra?: ExtraHeaders, requestIdHeader = 'x-request-id'): void {
-  const body = `${bodyPrefix(code)},"requestId":"${requestId}"}\n`;
+  const body = errorBody(code, requestId);
   const headers = ['content-type', 'application/json', 'cache-control', 'no-store',
     'x-portcullis-error', code];
   if (extra !== undefined) {

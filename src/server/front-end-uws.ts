@@ -42,6 +42,7 @@ export function uwsHandler(handle: FrontHandler, listener: ListenerName, request
       headers,
       inboundRequestId,
       remoteAddress: addressText(res.getRemoteAddressAsText()),
+      peer: undefined,
     }, new UwsFrontResponse(res));
   };
 }

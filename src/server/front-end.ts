@@ -8,9 +8,21 @@
  * listeners run one request path: framing checks, canonical target, routing, authentication,
  * identity headers, forwarding, error answers and drain.
  */
+import type { CertificateIdentity, Principal } from '../authn/index.js';
+import type { ErrorCode } from '../errors/index.js';
 
 /** The listener a request arrived on (config `listeners.<name>`); the audit record names it. */
 export type ListenerName = 'proxy' | 'mtls';
+
+/**
+ * The client certificate of an mTLS connection as the request path sees it: the identity it
+ * proves, with the principal built from it once per connection, or the code that refuses every
+ * request on the connection (a name that cannot be passed on safely, or a certificate that
+ * expired while the connection stayed open).
+ */
+export type PeerCertificate =
+  | { readonly ok: true; readonly certificate: CertificateIdentity; readonly principal: Principal }
+  | { readonly ok: false; readonly code: ErrorCode };
 
 /** One request head, copied out of the server library before anything asynchronous runs. */
 export interface FrontRequest {
@@ -25,6 +37,8 @@ export interface FrontRequest {
   readonly inboundRequestId: string | undefined;
   /** Peer address, IPv4 dotted or IPv6 text. */
   readonly remoteAddress: string;
+  /** The connection's verified client certificate (mTLS listener); undefined elsewhere. */
+  readonly peer: PeerCertificate | undefined;
 }
 
 /**

@@ -9,7 +9,10 @@
  * `onAborted` and `onData` are attached before anything can go asynchronous.
  */
 import type { AuditLog, RevocationSet } from '../audit/index.js';
-import { type Authenticator, type AuthnResult, kAnonymous, type Principal } from '../authn/index.js';
+import {
+  type Authenticator, type AuthnResult, isBearerCredential, kAnonymous, type Principal,
+  withCertificate,
+} from '../authn/index.js';
 import type { PolicyHolder } from '../authz/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
 import {
@@ -149,6 +152,12 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     record.host = host.host;
     const hasBody = chunked || contentLength > 0;
 
+    // Step 2': an mTLS connection whose certificate cannot be used (a name unsafe to pass on, or
+    // it expired while the connection stayed open) refuses every request on it.
+    const peer = request.peer;
+    if (peer !== undefined && !peer.ok) return reject(peer.code);
+    const certified = peer?.ok === true ? peer : undefined;
+
     // Step 3: the one canonical path that routing, policy and the upstream all see.
     const hostText = host.port === undefined ? host.host : `${host.host}:${host.port}`;
     const target = canonicalizeTarget(request.target, hostText, targetOptions);
@@ -165,7 +174,8 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
 
     // Step 5: admission. From here on the request counts as in flight until `end`.
     if (contentLength > service.maxBodyBytes) return reject('IAM_REQUEST_BODY_TOO_LARGE');
-    if (service.access === 'authenticated' && authenticator === undefined) {
+    if (service.access === 'authenticated' && authenticator === undefined &&
+      certified === undefined) {
       return reject('IAM_AUTHN_REQUIRED', hasBody, kAuthnChallenge);
     }
     lifecycle.begin();
@@ -283,11 +293,25 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     };
     if (service.access === 'public') return authorize(kAnonymous);
 
-    // Step 6: authenticate. A cache hit answers at once; a miss waits for the verifier pool,
-    // and everything written after it is corked (writeErrorResponse, the relay). A revoked
-    // credential is refused here, cached or not: a Map lookup, no I/O.
+    // Step 6: authenticate. A bearer token names the principal, with the connection's client
+    // certificate (if any) filled in so that policy can require both; without a token the
+    // certificate is the credential, and a token that cannot be verified never falls back to
+    // it. A cache hit answers at once; a miss waits for the verifier pool, and everything
+    // written after it is corked (writeErrorResponse, the relay). A revoked credential is
+    // refused here, cached or not: a Map lookup, no I/O.
     const authorization = singleHeaderValue(headers, 'authorization');
     if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
+    const accept = (principal: Principal): void => {
+      record.principal = principal;
+      if (revocations.match(principal) !== undefined) return refuse('IAM_AUTHN_REVOKED');
+      authorize(principal);
+    };
+    if (certified !== undefined && (authorization === undefined || authenticator === undefined)) {
+      if (authorization !== undefined && isBearerCredential(authorization)) {
+        return refuse('IAM_AUTHN_ISSUER_UNKNOWN');
+      }
+      return accept(certified.principal);
+    }
     if (service.access === undefined) {
       // Policy mode: no credential means anonymous; a credential nobody can verify is refused.
       if (authorization === undefined) return authorize(kAnonymous);
@@ -298,13 +322,15 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     const authenticated = (result: AuthnResult, isSync: boolean): void => {
       record.authnUs = Math.round((performance.now() - authnStartMs) * 1000);
       if (!result.ok) {
+        // Another scheme (Basic, ...) is no credential to the proxy: the certificate still is.
+        if (result.code === 'IAM_AUTHN_REQUIRED' && certified !== undefined) {
+          return accept(certified.principal);
+        }
         record.cacheHit = isSync ? null : false;
         return refuse(result.code);
       }
       record.cacheHit = result.isCacheHit;
-      record.principal = result.principal;
-      if (revocations.match(result.principal) !== undefined) return refuse('IAM_AUTHN_REVOKED');
-      authorize(result.principal);
+      accept(withCertificate(result.principal, certified?.certificate));
     };
     const outcome = authenticator.authenticate(authorization);
     if (!(outcome instanceof Promise)) return authenticated(outcome, true);

@@ -35,7 +35,7 @@ describe('config/examples', () => {
     await mkdir(join(dir, 'certs'));
     await mkdir(join(dir, 'secrets'));
     const files = ['certs/proxy.crt', 'certs/proxy.key', 'certs/internal-ca.crt',
-      'certs/proxy-client.crt', 'certs/proxy-client.key'];
+      'certs/proxy-client.crt', 'certs/proxy-client.key', 'certs/mesh-ca.crt'];
     for (const file of files) await writeFile(join(dir, file), `placeholder for ${file}\n`);
     await writeFile(join(dir, 'secrets', 'admin-token'), 'admin-token-value\n');
 
@@ -46,6 +46,7 @@ describe('config/examples', () => {
     assert.equal(config.listeners.proxy.tls?.passphrase?.reveal(), 'example-passphrase');
     assert.equal(config.admin.token?.reveal(), 'admin-token-value');
     assert.equal(config.services[0]?.upstream.tls?.serverName, 'billing.internal');
+    assert.deepEqual(config.listeners.mtls?.caFiles, [join(dir, 'certs/mesh-ca.crt')]);
   });
 
   it('config/examples authn.yaml loads once its JWKS file exists', async () => {

@@ -167,6 +167,20 @@ const kCases: readonly BadCase[] = [
     code: 'IAM_CONFIG_INVALID', line: 3, column: 22, field: 'listeners.proxy.tls.certFile',
   },
   {
+    name: 'mTLS listener without client CAs',
+    why: 'a listener that requires client certificates must know which CAs to trust',
+    yaml: 'listeners:\n  mtls:\n    certFile: /etc/passwd\n    keyFile: /etc/passwd\n' +
+      `    caFiles: []\n${kService}`,
+    code: 'IAM_CONFIG_INVALID', line: 5, column: 14, field: 'listeners.mtls.caFiles',
+  },
+  {
+    name: 'mTLS listener port clash',
+    why: 'the mTLS listener cannot share the proxy port on the same address',
+    yaml: 'listeners:\n  proxy: { port: 9443 }\n  mtls: { port: 9443, certFile: /etc/passwd, ' +
+      `keyFile: /etc/passwd, caFiles: [/etc/passwd] }\n${kService}`,
+    code: 'IAM_CONFIG_INVALID', line: 3, column: 17, field: 'listeners.mtls.port',
+  },
+  {
     name: 'unresolved tag',
     why: 'an unknown YAML tag leaves the value unclear, so it is refused',
     yaml: `${kService}log: { level: !loud info }\n`,

@@ -11,6 +11,8 @@ import { silentLogger } from '../../src/telemetry/index.js';
 export interface TestProxy {
   readonly port: number;
   readonly adminPort: number;
+  /** The mTLS listener's port, when the YAML configures `listeners.mtls`. */
+  readonly mtlsPort: number | undefined;
   readonly running: RunningProxy;
   stop(drainTimeoutMs?: number): Promise<boolean>;
 }
@@ -29,6 +31,7 @@ export async function startTestProxy(yaml: string): Promise<TestProxy> {
   return {
     port: running.proxy.port,
     adminPort: running.admin.port,
+    mtlsPort: running.mtls?.port,
     running,
     stop: (ms = 2000) => running.stop(ms),
   };

@@ -16,6 +16,8 @@ export interface ProxyProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly adminPort: number;
+  /** The mTLS listener's port, when the config has one. */
+  readonly mtlsPort: number | undefined;
   /** Every stdout line so far (JSON log lines). */
   readonly stdout: string[];
   /** Everything written to stderr so far (the demo's hints, start-up failures). */
@@ -64,13 +66,16 @@ export function startProxyProcess(configFile: string | undefined, extraArgs: str
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         stdout.push(line);
-        const rec = JSON.parse(line) as { msg?: string; proxy?: string; admin?: string };
+        const rec = JSON.parse(line) as {
+          msg?: string; proxy?: string; admin?: string; mtls?: string;
+        };
         if (rec.msg !== 'listening') continue;
         clearTimeout(timer);
         resolve({
           child,
           port: Number(rec.proxy?.split(':').pop()),
           adminPort: Number(rec.admin?.split(':').pop()),
+          mtlsPort: rec.mtls === undefined ? undefined : Number(rec.mtls.split(':').pop()),
           stdout,
           stderr: () => stderr,
           rssBytes: () => {

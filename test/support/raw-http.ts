@@ -4,6 +4,7 @@
  * delimited by close), so tests can see exactly what the proxy answers.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** One parsed response, or `status: 0` when the connection closed without one. */
 export interface RawResponse {
@@ -49,13 +50,16 @@ function decodeChunked(buf: Buffer): Buffer | undefined {
  * 127.0.0.1:`port` and resolves with the first response. Waits at most `timeoutMs`.
  * With `expectNoBody` (HEAD requests), the response ends after the head. With `waitForCloseMs`,
  * waits that long after a complete response to see whether the server closes the connection.
+ * With `tls`, the bytes go over TLS (a refused handshake resolves as `status: 0`, closed).
  */
 export function rawRequest(port: number, request: string | Buffer,
-  opts: { timeoutMs?: number; expectNoBody?: boolean; waitForCloseMs?: number } = {}):
+  opts: { timeoutMs?: number; expectNoBody?: boolean; waitForCloseMs?: number;
+    tls?: tls.ConnectionOptions } = {}):
   Promise<RawResponse> {
   const { timeoutMs = 3000, expectNoBody = false, waitForCloseMs = 0 } = opts;
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = opts.tls === undefined ? net.connect(port, '127.0.0.1')
+      : tls.connect({ ...opts.tls, port, host: '127.0.0.1' });
     const chunks: Buffer[] = [];
     let isDone = false;
     const finish = (isClosed: boolean): void => {
