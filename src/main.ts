@@ -7,7 +7,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { Config } from './config/index.js';
 import { describeConfig, parseUpstreamAddress } from './config/index.js';
 import { type AuditStage, startAuditStage } from './audit/index.js';
-import { startAuthnStage } from './authn/index.js';
+import { ForwardedCertificates, startAuthnStage } from './authn/index.js';
 import { loadEvaluator } from './authz/index.js';
 import { registerAdminRoutes, startPolicyStage, type PolicyStage } from './control/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
@@ -173,6 +173,8 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     audit: audit.log,
     revocations: audit.revocations.set,
     policy: policy.holder,
+    forwardedCertProxies: new TrustedProxies(config.authn.forwardedClientCert.trustedProxies),
+    forwardedCerts: new ForwardedCertificates(),
   } as const;
   const app = createApp(config, loaded.uws);
   app.any('/*', uwsHandler(createProxyHandler({

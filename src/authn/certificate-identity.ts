@@ -38,7 +38,8 @@ export interface CertificateNames {
   readonly emails: readonly string[];
   /** SHA-256 of the DER certificate, lower-case hex. */
   readonly fingerprint256: string;
-  readonly notAfterSec: number;
+  readonly notAfterSec: number | undefined;
+  readonly isForwarded: boolean;
 }
 
 /** Most subject alternative names accepted on one certificate. */
@@ -68,6 +69,7 @@ export function certificateIdentity(x509: X509Certificate): CertificateResult {
     subject, issuer, ...names,
     fingerprint256: x509.fingerprint256.replaceAll(':', '').toLowerCase(),
     notAfterSec: Math.floor(notAfterMs / 1000),
+    isForwarded: false,
   });
 }
 
@@ -82,9 +84,9 @@ export function checkedIdentity(names: CertificateNames): CertificateResult {
   for (const list of [names.dns, names.uris, names.emails]) {
     for (const name of list) if (!isPrintable(name, false)) return kInvalid;
   }
-  if (!kHex.test(names.fingerprint256) || !Number.isSafeInteger(names.notAfterSec)) {
-    return kInvalid;
-  }
+  const notAfter = names.notAfterSec;
+  if (!kHex.test(names.fingerprint256)) return kInvalid;
+  if (notAfter !== undefined && !Number.isSafeInteger(notAfter)) return kInvalid;
 
   // Step 2: the SPIFFE ID, from the one URI with that scheme.
   let spiffeId: string | undefined;
@@ -106,6 +108,7 @@ export function checkedIdentity(names: CertificateNames): CertificateResult {
       spiffeId,
       fingerprint256: names.fingerprint256,
       notAfterSec: names.notAfterSec,
+      isForwarded: names.isForwarded,
     }),
   };
 }

@@ -33,6 +33,9 @@ export {
 export {
   type CertificateNames, type CertificateResult, certificateIdentity, checkedIdentity,
 } from './certificate-identity.js';
+export {
+  ForwardedCertificates, type ForwardedPeer, forwardedCertificate,
+} from './credential-xfcc.js';
 export { claimAt } from './claim-path.js';
 export { VerifiedTokenCache, type CachedVerification } from './token-cache.js';
 export {

@@ -9,11 +9,17 @@
  */
 import { claimAt } from './claim-path.js';
 
-/** What a client certificate says about its holder (mTLS; see the mTLS listener). */
+/**
+ * What a client certificate says about its holder: one the mTLS listener verified, or one a
+ * trusted front proxy described in X-Forwarded-Client-Cert (`isForwarded`).
+ */
 export interface CertificateIdentity {
-  /** Subject distinguished name, RFC 4514 string form. */
+  /**
+   * Subject distinguished name: RFC 4514 string form from the mTLS listener; as the proxy wrote
+   * it (Envoy: RFC 2253) when forwarded. '' when the certificate has none or it was not sent.
+   */
   readonly subject: string;
-  /** Issuer distinguished name, RFC 4514 string form. */
+  /** Issuer distinguished name, RFC 4514 string form; '' when unknown (forwarded). */
   readonly issuer: string;
   /** Subject alternative names by kind. */
   readonly dns: readonly string[];
@@ -23,8 +29,10 @@ export interface CertificateIdentity {
   readonly spiffeId: string | undefined;
   /** SHA-256 of the DER certificate, lower-case hex without separators. */
   readonly fingerprint256: string;
-  /** `notAfter` in seconds since the epoch. */
-  readonly notAfterSec: number;
+  /** `notAfter` in seconds since the epoch; undefined when forwarded (XFCC does not carry it). */
+  readonly notAfterSec: number | undefined;
+  /** Whether a trusted front proxy checked the certificate (X-Forwarded-Client-Cert), not us. */
+  readonly isForwarded: boolean;
 }
 
 /** Kinds of credential a principal can come from. */

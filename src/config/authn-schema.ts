@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import { showValue } from './diagnostics.js';
 import {
-  type SchemaContext, boolField, customIssue, intField, mapping, nonNegativeInt, positiveInt,
-  readableFile, secret,
+  type SchemaContext, boolField, cidr, customIssue, intField, mapping, nonNegativeInt,
+  positiveInt, readableFile, secret,
 } from './schema-fields.js';
 import { isHttpUrl, isIssuerUrl } from './syntax.js';
 
@@ -54,6 +54,11 @@ export function authnSchema(ctx: SchemaContext) {
     cache: cache.prefault({}),
     issuers: z.array(issuerSchema(ctx), { error: 'expected a list of issuers' })
       .default(() => []),
+    // Front proxies (Envoy) whose X-Forwarded-Client-Cert header is believed; none by default.
+    forwardedClientCert: mapping({
+      trustedProxies: z.array(cidr(), { error: 'expected a list of addresses or CIDRs' })
+        .default([]),
+    }).prefault({}),
   });
 }
 

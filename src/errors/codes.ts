@@ -260,6 +260,11 @@ export const kErrorCodes = {
     reason: 'certificate_expired',
     message: 'The client certificate expired while its connection stayed open.',
   },
+  IAM_AUTHN_FORWARDED_CERT_INVALID: {
+    status: 401,
+    reason: 'forwarded_cert_invalid',
+    message: 'The X-Forwarded-Client-Cert header from a trusted proxy could not be read.',
+  },
 
   // Authorization (src/authz/): policy decisions and the evaluator
   IAM_AUTHZ_DENIED: {

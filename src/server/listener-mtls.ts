@@ -131,7 +131,8 @@ export async function listenMtls(opts: MtlsListenerOptions): Promise<MtlsListene
       peer = identify(socket);
       peers.set(socket, peer);
     }
-    if (peer.ok && peer.certificate.notAfterSec * 1000 <= nowMs()) peer = kExpired;
+    const notAfterSec = peer.ok ? peer.certificate.notAfterSec : undefined;
+    if (notAfterSec !== undefined && notAfterSec * 1000 <= nowMs()) peer = kExpired;
     opts.handle(nodeFrontRequest(req, 'mtls', opts.requestIdHeader, peer),
       new NodeFrontResponse(req, res));
   });

@@ -10,8 +10,8 @@
  */
 import type { AuditLog, RevocationSet } from '../audit/index.js';
 import {
-  type Authenticator, type AuthnResult, isBearerCredential, kAnonymous, type Principal,
-  withCertificate,
+  type Authenticator, type AuthnResult, type ForwardedCertificates, isBearerCredential,
+  kAnonymous, type Principal, withCertificate,
 } from '../authn/index.js';
 import type { PolicyHolder } from '../authz/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
@@ -70,6 +70,10 @@ export interface ProxyHandlerOptions {
   readonly revocations: RevocationSet;
   /** The active policy bundle: decides every routed request (src/authz/). */
   readonly policy: PolicyHolder;
+  /** Front proxies whose X-Forwarded-Client-Cert is believed (`authn.forwardedClientCert`). */
+  readonly forwardedCertProxies: TrustedProxies;
+  /** Reads that header into a principal. */
+  readonly forwardedCerts: ForwardedCertificates;
 }
 
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
@@ -91,6 +95,15 @@ function singleHeaderValue(headers: readonly string[], name: string): string | u
   }
   return found;
 }
+/** Every value of `name` in a flat header list, joined by "," (RFC 9110 section 5.3). */
+function joinedValue(headers: readonly string[], name: string): string | undefined {
+  let joined: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== name) continue;
+    joined = joined === undefined ? headers[i + 1] : `${joined},${headers[i + 1] as string}`;
+  }
+  return joined;
+}
 /**
  * Methods never forwarded: CONNECT would turn the proxy into a tunnel, and TRACE echoes the
  * request headers (credentials included) back to the caller.
@@ -105,7 +118,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** Returns the request path for one listener (`proto` is that listener's scheme). */
 export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
-  const { internalJwt, audit, revocations, policy } = opts;
+  const { internalJwt, audit, revocations, policy, forwardedCertProxies, forwardedCerts } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (request, res) => {
@@ -156,7 +169,18 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     // it expired while the connection stayed open) refuses every request on it.
     const peer = request.peer;
     if (peer !== undefined && !peer.ok) return reject(peer.code);
-    const certified = peer?.ok === true ? peer : undefined;
+    let certified = peer?.ok === true ? peer : undefined;
+    // A trusted front proxy's X-Forwarded-Client-Cert names the caller whose certificate it
+    // checked (on the mTLS listener it replaces the proxy's own); from anyone else it is ignored
+    // here and, as an x-forwarded- header, never forwarded.
+    if (forwardedCertProxies.has(remoteAddress)) {
+      const xfcc = joinedValue(headers, 'x-forwarded-client-cert');
+      if (xfcc !== undefined) {
+        const forwarded = forwardedCerts.read(xfcc);
+        if (!forwarded.ok) return reject(forwarded.code);
+        certified = forwarded;
+      }
+    }
 
     // Step 3: the one canonical path that routing, policy and the upstream all see.
     const hostText = host.port === undefined ? host.host : `${host.host}:${host.port}`;

@@ -129,7 +129,7 @@ describe('authn/certificate-identity', () => {
   test('checkedIdentity refuses a malformed fingerprint (names from a header are checked too)',
     () => {
       const names = { subject: 'CN=a', issuer: '', dns: [], uris: [], emails: [],
-        fingerprint256: 'AB:CD', notAfterSec: 1 };
+        fingerprint256: 'AB:CD', notAfterSec: 1, isForwarded: false };
       assert.equal(checkedIdentity(names).ok, false);
     });
 

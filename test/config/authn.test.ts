@@ -197,7 +197,18 @@ describe('config/authn', () => {
       },
       cache: { maxEntries: 10000, maxBytes: 16777216 },
       issuers: [],
+      forwardedClientCert: { trustedProxies: [] },
     });
+  });
+
+  it('config/authn forwardedClientCert.trustedProxies takes addresses and CIDRs only', async () => {
+    const good = await loadConfigText(`${kService}authn:\n  forwardedClientCert:\n` +
+      "    trustedProxies: ['10.0.0.0/8', '::1']\n", 'authn.yaml', dir, {});
+    assert.deepEqual(good.authn.forwardedClientCert.trustedProxies, ['10.0.0.0/8', '::1']);
+    const error = await loadConfigText(`${kService}authn:\n  forwardedClientCert:\n` +
+      "    trustedProxies: ['envoy.internal']\n", 'authn.yaml', dir, {}).catch((e: unknown) => e);
+    assert.ok(error instanceof ConfigLoadError, 'a host name is no address: refused');
+    assert.equal(error.diagnostics[0]?.field, 'authn.forwardedClientCert.trustedProxies[0]');
   });
 
   it('config/authn an issuer with only a key source gets every issuer default', async () => {
