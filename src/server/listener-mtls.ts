@@ -104,6 +104,9 @@ export async function listenMtls(opts: MtlsListenerOptions): Promise<MtlsListene
   }
   // node drops headers past this count silently; one more than the limit lets ours see them.
   server.maxHeadersCount = opts.limits.maxHeaderCount + 1;
+  // TODO(ops): no idle timeout runs while a request is in progress (uWS closes a connection
+  // idle for 10 s): a client with a valid certificate can keep a body upload stalled for as
+  // long as it likes. A timeout must not cut a slow upstream's wait, so it needs its own setting.
 
   // Step 2: connections and requests.
   const nowMs = opts.nowMs ?? Date.now;
