@@ -55,7 +55,8 @@ interface Load {
  * `stop()` says so; a connection error after SIGTERM ends that worker.
  */
 async function drive(port: number, prefix: string, opts: { connections: number;
-  maxRequests: number; maxMs: number; stop?: () => boolean }): Promise<Load> {
+  maxRequests: number; maxMs: number; stop?: () => boolean;
+  onAnswer?: (answeredCount: number) => void }): Promise<Load> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: opts.connections });
   const answered = new Map<string, number>();
   const failed = new Set<string>();
@@ -69,6 +70,7 @@ async function drive(port: number, prefix: string, opts: { connections: number;
           headers: { 'x-request-id': id } });
         await res.body.dump();
         answered.set(id, res.statusCode);
+        opts.onAnswer?.(answered.size);
       } catch {
         failed.add(id);
         if (failed.size > opts.connections * 4) return;
@@ -86,12 +88,17 @@ describe('audit/no-loss e2e', () => {
     const proc = await startProxyProcess(writeConfig(config(file, 0)));
     let isTerminated = false;
     let exit: Promise<number | null> | undefined;
-    const load = drive(proc.port, 'term', { connections: 32, maxRequests: 200_000, maxMs: 15_000,
-      stop: () => isTerminated && exit !== undefined && proc.child.exitCode !== null });
-    const signalAfter = setTimeout(() => {
+    // The signal goes once 600 requests were answered (a count, not a time, so a slow machine
+    // still signals mid-load), or after 10 s at the latest.
+    const terminate = (): void => {
+      if (isTerminated) return;
       isTerminated = true;
       exit = proc.stop('SIGTERM');
-    }, 1_500);
+    };
+    const load = drive(proc.port, 'term', { connections: 32, maxRequests: 200_000, maxMs: 20_000,
+      stop: () => isTerminated && exit !== undefined && proc.child.exitCode !== null,
+      onAnswer: (count) => { if (count >= 600) terminate(); } });
+    const signalAfter = setTimeout(terminate, 10_000);
     const { answered, failed } = await load;
     clearTimeout(signalAfter);
     assert.equal(await exit, 0, 'a clean drain exits 0');
