@@ -3,9 +3,10 @@
  *
  * `push` formats the record at once into a byte chunk (256 KiB, reused), so the record object
  * itself dies young instead of surviving into the old generation while it waits; nothing else
- * happens on the request path. A chunk is sealed when it holds `batchMaxRecords` records or is
- * full, and written by a timer (`flushIntervalMs`) or at once (next turn of the event loop)
- * when one is sealed, one write in flight at a time. A failed write keeps its chunk and is
+ * happens on the request path. A chunk is sealed when it holds `batchMaxRecords` records, is
+ * full, or has waited `flushIntervalMs`, and sealed chunks are written at once (next turn of
+ * the event loop), one write in flight at a time; so a write carries a whole chunk under load
+ * and a lone record waits at most the interval. A failed write keeps its chunk and is
  * retried with a growing pause (up to 1 s), so a full disk stalls the queue instead of losing
  * records. The queue holds at most `maxRecords` records, the chunk being written included;
  * past that a push is refused and counted as dropped. In `shed` mode the request path stops
@@ -72,6 +73,7 @@ export class AuditQueue {
   #idleWaiters: Array<() => void> = [];
   #isClosed = false;
   #isAbandoned = false;
+  #isFlushing = false;
   #written = 0;
   #dropped = 0;
   #writeErrors = 0;
@@ -120,12 +122,8 @@ export class AuditQueue {
         this.#immediate = undefined;
         void this.#drain();
       });
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.#drain();
-      }, this.#opts.flushIntervalMs);
-      this.#timer.unref();
+    } else {
+      this.#armTimer();
     }
     return true;
   }
@@ -134,8 +132,24 @@ export class AuditQueue {
   flush(): Promise<void> {
     if (this.#depth === 0 && !this.#isWriting) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    this.#isFlushing = true;
     void this.#drain();
     return idle;
+  }
+
+  /**
+   * The chunk being filled waits at most `flushIntervalMs`: only the timer (or a flush) seals
+   * a part-filled chunk, so under load every write carries a full chunk rather than the few
+   * records that arrived during the previous write.
+   */
+  #armTimer(): void {
+    if (this.#timer !== undefined || this.#isClosed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#seal();
+      void this.#drain();
+    }, this.#opts.flushIntervalMs);
+    this.#timer.unref();
   }
 
   /**
@@ -153,6 +167,9 @@ export class AuditQueue {
     clearTimeout(timer);
     const lost = result === 'done' ? 0 : this.#depth;
     this.#isAbandoned = result !== 'done';
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    if (this.#isAbandoned) for (const wake of waiters) wake();
     await this.#opts.sink.close().catch(() => undefined);
     return lost;
   }
@@ -194,8 +211,8 @@ export class AuditQueue {
     this.#timer = undefined;
     let pauseMs = 10;
     while (!this.#isAbandoned) {
-      // 1. The oldest sealed chunk; the one being filled is sealed when nothing else waits.
-      if (this.#sealed.length === 0) this.#seal();
+      // 1. The oldest sealed chunk; the one being filled only when a flush asks for it.
+      if (this.#sealed.length === 0 && this.#isFlushing) this.#seal();
       const chunk = this.#sealed[0];
       if (chunk === undefined) break;
 
@@ -215,6 +232,11 @@ export class AuditQueue {
       }
     }
     this.#isWriting = false;
+    if (this.#depth > 0 && !this.#isAbandoned) {
+      this.#armTimer();
+      return;
+    }
+    this.#isFlushing = false;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();

@@ -64,6 +64,24 @@ describe('audit/audit-queue', () => {
     assert.deepEqual(sink.lines(), ['r1']);
   });
 
+  test('under a steady trickle, writes carry what a flush interval gathers, not a record each',
+    async () => {
+      const sink = new MemorySink();
+      const slowWrite = sink.write.bind(sink);
+      sink.write = async (data) => {
+        await sleep(2);
+        return slowWrite(data);
+      };
+      const q = queue(sink, { flushIntervalMs: 50, batchMaxRecords: 10_000, maxRecords: 10_000 });
+      for (let i = 0; i < 300; i++) {
+        q.push(rec(i));
+        await sleep(1);
+      }
+      await q.flush();
+      assert.equal(sink.lines().length, 300);
+      assert.ok(sink.writes.length <= 20, `${sink.writes.length} writes for 300 records`);
+    });
+
   test('a failing sink loses nothing: the batch is retried until it is accepted', async () => {
     const sink = new MemorySink();
     sink.failuresLeft = 3;
