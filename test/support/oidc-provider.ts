@@ -1,13 +1,19 @@
 /**
  * A real OpenID provider (`oidc-provider`, panva, v9) on 127.0.0.1 for tests that need genuine
  * JWT access tokens: the client_credentials grant with a resource indicator (RFC 8707), signing
- * keys generated in-process, and key rotation. The package ships no type declarations, so it is
- * imported through a variable specifier and described by the few members used here.
+ * keys generated in-process, and key rotation; and for browser login, an authorization-code
+ * client with test accounts and interactions a test completes headlessly
+ * (oidc-provider-login.ts). The package ships no type declarations, so it is imported through a
+ * variable specifier and described by the few members used here.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import {
+  completeInteraction, type InteractingProvider, kLoginClientId, kLoginClientSecret,
+  type LoginClientOptions, loginProviderConfig,
+} from './oidc-provider-login.js';
 
 const kProviderModule = 'oidc-provider';
 const kAudience = 'https://api.portcullis.test';
@@ -24,7 +30,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type Alg = 'RS256' | 'ES256' | 'EdDSA';
 
 interface ProviderModule {
-  default: new (issuer: string, config: Record<string, unknown>) => { callback(): Handler };
+  default: new (issuer: string, config: Record<string, unknown>) =>
+    InteractingProvider & { callback(): Handler };
   errors: { InvalidTarget: new (detail?: string) => Error };
 }
 
@@ -56,8 +63,29 @@ export interface TestIdp {
    * other than keys (none matters for JWTs) is lost.
    */
   rotateKeys(opts?: { keepPrevious?: boolean }): Promise<void>;
+  /**
+   * Registers (or replaces) the confidential authorization-code client `loginClientId`, with
+   * these redirect URIs; the provider is rebuilt behind the same listener, keys kept.
+   */
+  setLoginClient(opts: LoginClientOptions): Promise<void>;
+  /** The login client's id and secret (client_secret_basic). */
+  readonly loginClientId: string;
+  readonly loginClientSecret: string;
+  /**
+   * Every answer of the token endpoint so far, with the request's Authorization header (tests
+   * check the client authenticated, and scan everything else for the tokens issued here).
+   */
+  readonly tokenExchanges: ReadonlyArray<TokenExchange>;
   /** Closes the listener and every open connection; safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** One request to the token endpoint as the provider saw and answered it. */
+export interface TokenExchange {
+  readonly authorization: string | undefined;
+  readonly status: number;
+  /** The JSON body answered (holds the tokens issued). */
+  readonly body: string;
 }
 
 /** Options for `startTestIdp`. */
@@ -131,10 +159,16 @@ class MapAdapter {
 
 class OidcTestIdp implements TestIdp {
   readonly audience = kAudience;
+  readonly loginClientId = kLoginClientId;
+  readonly loginClientSecret = kLoginClientSecret;
+  readonly tokenExchanges: TokenExchange[] = [];
   readonly #module: ProviderModule;
   readonly #ttlSec: number;
   readonly #server: Server;
   #handler: Handler | undefined;
+  #provider: InteractingProvider | undefined;
+  #loginClient: LoginClientOptions | undefined;
+  readonly #cookieKeys = [randomUUID()];
   /** The published private JWKs, the signing key first. */
   #keys: JWK[] = [];
   #issuer = '';
@@ -145,6 +179,15 @@ class OidcTestIdp implements TestIdp {
     this.#ttlSec = ttlSec;
     // The handler is looked up per request so rotateKeys can swap providers under one listener.
     this.#server = createServer((req, res) => {
+      const provider = this.#provider;
+      if (provider !== undefined && req.method === 'GET' && req.url?.startsWith('/interaction/')) {
+        completeInteraction(provider, req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+        return;
+      }
+      if (req.method === 'POST' && req.url === kTokenPath) this.#recordTokenAnswer(req, res);
       if (this.#handler !== undefined) return this.#handler(req, res);
       res.writeHead(503).end();
     });
@@ -184,7 +227,40 @@ class OidcTestIdp implements TestIdp {
     const jwk: JWK = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
     // oidc-provider signs with the first key of the wanted algorithm: the new key goes first.
     this.#keys = keepPrevious ? [jwk, ...this.#keys] : [jwk];
-    this.#handler = new this.#module.default(this.#issuer, this.#config(jwk)).callback();
+    this.#build();
+  }
+
+  /** Keeps a copy of what the token endpoint answers `req`. */
+  #recordTokenAnswer(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (chunk !== undefined && chunk !== null) chunks.push(Buffer.from(chunk as string));
+      return write(chunk, ...rest);
+    }) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
+        chunks.push(Buffer.from(chunk as string));
+      }
+      this.tokenExchanges.push({ authorization: req.headers.authorization,
+        status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') });
+      return end(chunk, ...rest);
+    }) as typeof res.end;
+  }
+
+  async setLoginClient(opts: LoginClientOptions): Promise<void> {
+    this.#loginClient = opts;
+    this.#build();
+  }
+
+  /** A provider with the current keys and clients, behind the same listener. */
+  #build(): void {
+    const signing = this.#keys[0];
+    if (signing === undefined) throw new Error('no signing key installed');
+    const provider = new this.#module.default(this.#issuer, this.#config(signing));
+    this.#provider = provider;
+    this.#handler = provider.callback();
   }
 
   /** An opaque access token (no resource indicator), for introspection tests. */
@@ -228,6 +304,7 @@ class OidcTestIdp implements TestIdp {
   async stop(): Promise<void> {
     this.#stopped ??= new Promise<void>((resolve) => {
       this.#handler = undefined;
+      this.#provider = undefined;
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
@@ -235,15 +312,18 @@ class OidcTestIdp implements TestIdp {
   }
 
   #config(jwk: JWK): Record<string, unknown> {
-    const alg = jwk.alg;
+    const alg = jwk.alg ?? 'RS256';
     const { InvalidTarget } = this.#module.errors;
+    const { loginClient, ...login } = loginProviderConfig(alg, this.#loginClient);
     return {
+      ...login,
       adapter: MapAdapter,
       jwks: { keys: this.#keys },
       routes: { token: kTokenPath, jwks: kJwksPath },
-      cookies: { keys: [randomUUID()] },
-      scopes: kScopes.split(' '),
-      clients: Object.entries(kClientSecrets).map(([clientId, clientSecret]) => ({
+      cookies: { keys: this.#cookieKeys },
+      scopes: [...kScopes.split(' '), 'openid', 'email', 'profile', 'groups'],
+      clients: [...(loginClient === undefined ? [] : [loginClient]),
+        ...Object.entries(kClientSecrets).map(([clientId, clientSecret]) => ({
         client_id: clientId,
         client_secret: clientSecret,
         grant_types: ['client_credentials'],
@@ -253,8 +333,9 @@ class OidcTestIdp implements TestIdp {
         // The RS256 default would make the client invalid when the only key is ES256 or EdDSA.
         id_token_signed_response_alg: alg,
         scope: kScopes,
-      })),
-      ttl: { ClientCredentials: this.#ttlSec },
+      }))],
+      ttl: { ClientCredentials: this.#ttlSec, AccessToken: this.#ttlSec, IdToken: 300,
+        AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
       features: {
         devInteractions: { enabled: false },
         introspection: { enabled: true },
