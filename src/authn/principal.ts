@@ -8,6 +8,7 @@
  * presents the same credential.
  */
 import { claimAt } from './claim-path.js';
+import { verifiedEmail } from './email-address.js';
 
 /**
  * What a client certificate says about its holder: one the mTLS listener verified, or one a
@@ -36,11 +37,14 @@ export interface CertificateIdentity {
 }
 
 /** Kinds of credential a principal can come from. */
-export type CredentialKind = 'jwt' | 'opaque' | 'mtls' | 'anonymous';
+export type CredentialKind = 'jwt' | 'opaque' | 'mtls' | 'session' | 'anonymous';
 
 /** Who a request is from. Immutable; safe to share between requests with the same credential. */
 export interface Principal {
-  /** Kind of credential: bearer JWT, `opaque` (introspected) token, client certificate, none. */
+  /**
+   * Kind of credential: bearer JWT, `opaque` (introspected) token, client certificate, a
+   * browser `session` from an OIDC login (src/login/), none.
+   */
   readonly kind: CredentialKind;
   /** `sub` claim; for a certificate, its SPIFFE ID, else its subject DN. */
   readonly subject: string | undefined;
@@ -55,7 +59,9 @@ export interface Principal {
   /**
    * Selected claims as strings: the token's top-level string, number and boolean claims (at
    * most `kMaxAttributes`, values up to `kMaxAttributeLength`), then the issuer's configured
-   * `attributeClaims`, which win on a name clash. Policy `claims.<name>` reads these.
+   * `attributeClaims`, which win on a name clash. Policy `claims.<name>` reads these. `email`
+   * is the strictly parsed address (email-address.ts) and `email_domain` its ASCII domain,
+   * both only when `email_verified` is true; an unverified or ambiguous `email` is left out.
    */
   readonly attributes: Readonly<Record<string, string>>;
   /** `sid`: the session the token belongs to (OIDC front-/back-channel logout), if any. */
@@ -110,12 +116,13 @@ export const kAnonymous: Principal = Object.freeze({
 });
 
 /**
- * Claims that have a field of their own, or that only time checks use: never attributes by
- * default (an issuer can still map one explicitly).
+ * Claims that have a field of their own, or that only time checks use, and the e-mail claims
+ * derived below: never attributes by default (an issuer can still map one explicitly).
  */
 const kNotAttributes: ReadonlySet<string> = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'scp', 'client_id', 'azp',
-  'auth_time', 'nonce', 'at_hash', 'c_hash', 'cnf', 'active', 'token_type',
+  'auth_time', 'nonce', 'at_hash', 'c_hash', 'cnf', 'active', 'token_type', 'email',
+  'email_domain',
 ]);
 
 function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
@@ -166,6 +173,13 @@ function attributesOf(claims: Record<string, unknown>,
     out[name] = text;
     count++;
   }
+  // Only a verified address that parses one way only can be compared (threats.md, "Claim
+  // parsing tricks"): policy checks `email_domain` instead of reading a raw string.
+  const email = verifiedEmail(claims);
+  if (email !== undefined && email.address.length <= kMaxAttributeLength) {
+    out.email = email.address;
+    out.email_domain = email.domain;
+  }
   for (const name of Object.keys(mapped)) {
     const text = scalarText(claimAt(claims, mapped[name] as string));
     if (text === undefined) delete out[name];
@@ -179,7 +193,7 @@ function attributesOf(claims: Record<string, unknown>,
  * are the issuer's. The result is frozen and shares nothing mutable with `claims`.
  */
 export function principalFromClaims(issuer: string, claims: Record<string, unknown>,
-  keyId: string | undefined, kind: 'jwt' | 'opaque' = 'jwt',
+  keyId: string | undefined, kind: 'jwt' | 'opaque' | 'session' = 'jwt',
   rules: PrincipalRules = kNoPrincipalRules): Principal {
   const exp = claims.exp;
   return Object.freeze({

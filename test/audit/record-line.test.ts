@@ -16,7 +16,7 @@ const kFields = ['time', 'requestId', 'listener', 'sourceAddress', 'method', 'ho
 
 const kClaims = {
   sub: 'alice', client_id: 'web', sid: 'session-1', jti: 'token-1', exp: 2_000_000_000,
-  email: 'alice@example.test', tenant: 'acme', scope: 'read write',
+  email: 'alice@example.test', email_verified: true, tenant: 'acme', scope: 'read write',
 };
 
 function record(): AuditRecord {
