@@ -10,6 +10,7 @@ import { type AuditStage, startAuditStage } from './audit/index.js';
 import { ForwardedCertificates, startAuthnStage } from './authn/index.js';
 import { loadEvaluator } from './authz/index.js';
 import { registerAdminRoutes, startPolicyStage, type PolicyStage } from './control/index.js';
+import { type LoginStage, startLoginStage } from './login/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
 import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
 import { uwsHandler } from './server/front-end-uws.js';
@@ -79,7 +80,7 @@ function buildServices(config: Config): { routes: RouteSpec<ServiceRuntime>[];
     });
     groups.push(group);
     const runtime: ServiceRuntime = {
-      name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes,
+      name: svc.name, access: svc.access, maxBodyBytes: svc.maxBodyBytes, login: svc.login,
       identity: {
         headers: svc.identity.headers,
         forwardToken: svc.identity.forwardToken,
@@ -156,6 +157,19 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     throw err;
   }
 
+  // Step 3d: browser login: the login issuer's endpoints load before anything is served.
+  let login: LoginStage | undefined;
+  try {
+    login = await startLoginStage(config, { authenticator: authn.authenticator,
+      revocations: audit.revocations.set, logger });
+  } catch (err) {
+    await audit.stop(1_000);
+    policy.stop();
+    await authn.stop();
+    await demo?.close();
+    throw err;
+  }
+
   // Step 4: services, upstream pools and the proxy listener.
   const internalJwt = config.internalJwt === undefined ? undefined : new InternalJwtSigner(
     config.internalJwt.issuer, config.internalJwt.signingKey.reveal(), config.internalJwt.ttlSec);
@@ -177,8 +191,10 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     forwardedCerts: new ForwardedCertificates(),
   } as const;
   const app = createApp(config, loaded.uws);
+  // Browser login runs on the proxy listener only: the mTLS listener's callers are services.
   app.any('/*', uwsHandler(createProxyHandler({
     ...pipeline, proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
+    login: login?.login,
   }), 'proxy', config.routing.requestIdHeader));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
@@ -231,6 +247,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     mtls?.close();
     await mtls?.closeConnections(0);
     await Promise.all(groups.map((g) => g.close()));
+    await login?.stop();
     await audit.stop(1_000);
     policy.stop();
     await authn.stop();
@@ -254,6 +271,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     // Responses already handed to node (and any refusal queued behind them) still go out.
     await boundMtls?.closeConnections(isDrained ? kMtlsCloseGraceMs : 0);
     await audit.stop(Math.max(5_000, drainTimeoutMs));
+    await login?.stop();
     policy.stop();
     admin.close();
     await Promise.all(groups.map((g) => g.close()));

@@ -100,8 +100,10 @@ export type RecordFormatter = (record: AuditRecord) => string;
 const kMaxCachedSegments = 4_096;
 
 const kOutcomeIndex: Readonly<Record<AuditRecord['outcome'], number>> = {
-  forwarded: 0, refused: 1, dropped: 2, aborted: 3, upstream_error: 4,
+  forwarded: 0, refused: 1, dropped: 2, aborted: 3, upstream_error: 4, redirected: 5,
 };
+/** How many outcomes there are: the status-part key multiplies by it, so no two keys collide. */
+const kOutcomeCount = Object.keys(kOutcomeIndex).length;
 
 /**
  * `text` as one flat string. A string built by concatenation is a tree of pieces that V8
@@ -168,7 +170,7 @@ export function createRecordFormatter(rules: RedactionRules): RecordFormatter {
     const policy = byDigest.get(record.bundleDigest)
       ?? remember(byDigest, record.bundleDigest, policyPart(record));
     const hit = record.cacheHit;
-    const statusKey = ((hit === null ? 2 : hit ? 1 : 0) * 5
+    const statusKey = ((hit === null ? 2 : hit ? 1 : 0) * kOutcomeCount
       + (kOutcomeIndex[record.outcome] as number)) * 1_002_001 + record.status * 1001
       + (record.upstreamStatus ?? 1000);
     const tail = statuses.get(statusKey) ?? remember(statuses, statusKey, statusPart(record));

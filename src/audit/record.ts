@@ -24,6 +24,8 @@ export type AuditDecision =
 export type AuditOutcome =
   /** The upstream's response was relayed to the end. */
   | 'forwarded'
+  /** The proxy answered itself with a redirect (browser login: to the IdP, back, logout). */
+  | 'redirected'
   /** The proxy answered itself with an error code. */
   | 'refused'
   /** The connection was closed without an answer (framing in doubt). */
@@ -106,6 +108,18 @@ export class AuditRecord {
     const status = errorSpec(code).status;
     if (outcome === 'refused') this.status = status;
     this.decision ??= decisionOf(status);
+  }
+
+  /**
+   * Marks the request as answered by the proxy with a 302 (browser login): `deny` with
+   * IAM_AUTHN_REQUIRED when the browser was sent to log in, `allow` and no code when a login or
+   * logout completed.
+   */
+  redirect(decision: AuditDecision, code: ErrorCode | null): void {
+    this.decision = decision;
+    this.code = code;
+    this.status = 302;
+    this.outcome = 'redirected';
   }
 
   /**

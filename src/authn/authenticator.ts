@@ -47,6 +47,12 @@ export type AuthnResult =
   | { readonly ok: true; readonly principal: Principal; readonly isCacheHit: boolean }
   | { readonly ok: false; readonly code: ErrorCode };
 
+/** The outcome of `verifySigned`: verified claims and header, or the code that refused. */
+export type SignedResult =
+  | { readonly ok: true; readonly claims: Record<string, unknown>; readonly header: TokenHeader;
+    readonly kid: string | undefined }
+  | { readonly ok: false; readonly code: ErrorCode };
+
 /** What a cache entry keeps besides the verification: derived once per token. */
 export interface CachedDerivation {
   readonly header: TokenHeader;
@@ -151,6 +157,33 @@ export class Authenticator {
       }
       return accepted;
     }, () => fail('IAM_AUTHN_VERIFIER_FAILED'));
+  }
+
+  /**
+   * Verifies the signature of a JWS that `issuer` signed and that no request presents as a
+   * bearer token (an ID token from a browser login, src/login/): the same shape checks, keys
+   * and pool as `authenticate`, one unknown-kid refetch, but no cache and no claim checks (the
+   * caller checks claims with its own rules). Resolves the claims and header, or the code of the
+   * first failing step (shape, `IAM_AUTHN_ISSUER_UNKNOWN` when the token names another issuer,
+   * keys, signature). Never rejects.
+   */
+  async verifySigned(token: string, issuer: string): Promise<SignedResult> {
+    const shape = inspectToken(token, this.#opts.limits);
+    if (!shape.ok) return { ok: false, code: shape.code };
+    const runtime = this.#opts.issuers.get(issuer);
+    if (shape.issuer !== issuer || runtime === undefined) {
+      return { ok: false, code: 'IAM_AUTHN_ISSUER_UNKNOWN' };
+    }
+    if (runtime.source?.current() === undefined) {
+      return { ok: false, code: 'IAM_AUTHN_KEYS_UNAVAILABLE' };
+    }
+    try {
+      const result = await this.#verifyOnce(token, issuer, runtime, shape.header);
+      if (!result.ok) return { ok: false, code: result.code };
+      return { ok: true, claims: result.claims, header: shape.header, kid: result.kid };
+    } catch {
+      return { ok: false, code: 'IAM_AUTHN_VERIFIER_FAILED' };
+    }
   }
 
   /**

@@ -45,5 +45,7 @@ export {
   type CachedDerivation,
   type IssuerRuntime,
   isBearerCredential,
+  type SignedResult,
 } from './authenticator.js';
+export { type EmailAddress, parseEmailAddress, verifiedEmail } from './email-address.js';
 export { startAuthnStage, type AuthnStage } from './setup.js';

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors/index.js';
 
 /** The principal fields policy reads. */
 export interface AuthzPrincipal {
-  readonly kind: 'jwt' | 'opaque' | 'mtls' | 'anonymous';
+  readonly kind: 'jwt' | 'opaque' | 'mtls' | 'session' | 'anonymous';
   readonly subject: string | undefined;
   readonly clientId: string | undefined;
   readonly scopes: readonly string[];

@@ -59,8 +59,9 @@ function parseCase(raw: unknown, file: string, index: number): PolicyCase {
   const r = record(c.request, `${at}: request`);
   const p = record(c.principal, `${at}: principal`);
   const kind = optionalString(p.kind, `${at}: principal.kind`) ?? 'anonymous';
-  if (kind !== 'jwt' && kind !== 'opaque' && kind !== 'mtls' && kind !== 'anonymous') {
-    throw new CaseFileError(`${at}: principal.kind must be jwt, opaque, mtls or anonymous`);
+  if (kind !== 'jwt' && kind !== 'opaque' && kind !== 'mtls' && kind !== 'session'
+    && kind !== 'anonymous') {
+    throw new CaseFileError(`${at}: principal.kind must be jwt, opaque, mtls, session or anonymous`);
   }
   const claims = record(p.claims, `${at}: principal.claims`);
   const headers = record(r.headers, `${at}: request.headers`);

@@ -6,7 +6,7 @@
 export {
   type Config, type ConfigInput, type ServiceConfig, type UpstreamConfig, type ListenerConfig,
   type MtlsListenerConfig, type AuthnConfig, type IssuerConfig, type AuditConfig,
-  type RevocationConfig,
+  type RevocationConfig, type LoginConfig,
 } from './schema.js';
 export { type JwsAlgorithm, kJwsAlgorithms, kMaxClaimPathDepth } from './authn-schema.js';
 export {

@@ -13,6 +13,7 @@ import { attributeMap, authnSchema } from './authn-schema.js';
 import { auditSchema, revocationSchema } from './audit-schema.js';
 import { checkIdentityNames, identityHeaderName } from './identity-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
+import { checkLoginBlock, loginSchema } from './login-schema.js';
 import { checkPolicyBlock, policySchema } from './policy-schema.js';
 import { type SecretValue } from './secret-value.js';
 import { isIssuerUrl, isServiceName } from './syntax.js';
@@ -91,8 +92,11 @@ export function buildConfigSchema(ctx: SchemaContext) {
       ttlSec: intField(5, 3600, 'expected a lifetime in seconds from 5 to 3600').default(60),
     }).optional(),
     policy: policySchema(ctx).optional(),
+    // Browser login through one OIDC issuer (src/login/); services opt in with `login: true`.
+    login: loginSchema(ctx).optional(),
   }).superRefine(checkConfigCrossFields, { when: () => true })
-    .superRefine(checkPolicyBlock, { when: () => true });
+    .superRefine(checkPolicyBlock, { when: () => true })
+    .superRefine(checkLoginBlock, { when: () => true });
 }
 
 /** One entry of `services`. */
@@ -112,6 +116,8 @@ function serviceSchema(ctx: SchemaContext) {
     // Required unless a policy block is configured (then refused): see policy-schema.ts.
     access: enumField(['public', 'authenticated']).optional(),
     maxBodyBytes: nonNegativeInt().default(10 * 1024 * 1024),
+    // Browser login mode: sessions count as credentials, navigations go to the login page.
+    login: boolField().default(false),
     // What an authenticated route tells its upstream about the caller.
     identity: mapping({
       headers: boolField().default(true),
@@ -187,6 +193,9 @@ export type MtlsListenerConfig = NonNullable<Config['listeners']['mtls']>;
 
 /** The `audit` block: sink, queue, redaction, live feed, session table. */
 export type AuditConfig = Config['audit'];
+
+/** The `login` block (undefined when browser login is not configured). */
+export type LoginConfig = NonNullable<Config['login']>;
 
 /** The `revocation` block. */
 export type RevocationConfig = Config['revocation'];

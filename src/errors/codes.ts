@@ -379,6 +379,73 @@ export const kErrorCodes = {
     message: 'The shared revocation store could not be reached at start-up.',
   },
 
+  // Browser login and sessions (src/login/)
+  IAM_LOGIN_STATE_MISSING: {
+    status: 400,
+    reason: 'login_state_missing',
+    message: 'The login callback came without this browser\'s login cookie, or it expired.',
+  },
+  IAM_LOGIN_STATE_MISMATCH: {
+    status: 400,
+    reason: 'login_state_mismatch',
+    message: 'The login callback\'s state does not match this browser\'s login.',
+  },
+  IAM_LOGIN_CALLBACK_INVALID: {
+    status: 400,
+    reason: 'login_callback_invalid',
+    message: 'The login callback is malformed or names another issuer.',
+  },
+  IAM_LOGIN_IDP_REFUSED: {
+    status: 401,
+    reason: 'login_refused',
+    message: 'The identity provider did not complete the login.',
+  },
+  IAM_LOGIN_CODE_REFUSED: {
+    status: 401,
+    reason: 'login_code_refused',
+    message: 'The identity provider refused the authorization code.',
+  },
+  IAM_LOGIN_ID_TOKEN_INVALID: {
+    status: 401,
+    reason: 'login_id_token_invalid',
+    message: 'The identity provider\'s ID token did not verify.',
+  },
+  IAM_LOGIN_NONCE_MISMATCH: {
+    status: 401,
+    reason: 'login_nonce_mismatch',
+    message: 'The ID token\'s nonce does not match this browser\'s login.',
+  },
+  IAM_LOGIN_CLIENT_AUTH_FAILED: {
+    status: 502,
+    reason: 'login_client_auth_failed',
+    message: 'The identity provider refused the proxy\'s client credentials.',
+  },
+  IAM_LOGIN_IDP_UNAVAILABLE: {
+    status: 502,
+    reason: 'login_idp_unavailable',
+    message: 'The identity provider\'s token endpoint could not be used.',
+  },
+  IAM_LOGIN_REDIRECT_REFUSED: {
+    status: 400,
+    reason: 'redirect_refused',
+    message: 'The redirect target is neither on this origin nor on the allow-list.',
+  },
+  IAM_LOGIN_INSECURE_TRANSPORT: {
+    status: 400,
+    reason: 'login_insecure_transport',
+    message: 'Browser login needs HTTPS between the browser and the proxy.',
+  },
+  IAM_LOGIN_SESSION_STORE_UNAVAILABLE: {
+    status: 503,
+    reason: 'session_store_unavailable',
+    message: 'The session store could not be reached.',
+  },
+  IAM_LOGIN_DISCOVERY_FAILED: {
+    status: 500,
+    reason: 'login_discovery_failed',
+    message: 'The login issuer\'s discovery document could not be used.',
+  },
+
   // Server lifecycle (src/server/)
   IAM_SERVER_DRAINING: {
     status: 503,

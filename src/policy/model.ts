@@ -15,7 +15,7 @@ export interface SourcePos {
 }
 
 /** The credential kinds a principal can have (the proxy's `Principal.kind`). */
-export const kCredentialKinds = ['jwt', 'opaque', 'mtls', 'anonymous'] as const;
+export const kCredentialKinds = ['jwt', 'opaque', 'mtls', 'session', 'anonymous'] as const;
 export type CredentialKind = (typeof kCredentialKinds)[number];
 
 /** One segment of a path pattern. `param` and `star` match one non-empty segment. */

@@ -131,8 +131,8 @@ class FileParser {
       const entry = e.get(key);
       if (entry === undefined) continue;
       const values = kind === 'credential'
-        ? r.strings(entry.value, `assignment.${key}`, /^(jwt|opaque|mtls|anonymous)$/,
-          'a credential kind (jwt, opaque, mtls, anonymous)')
+        ? r.strings(entry.value, `assignment.${key}`, /^(jwt|opaque|mtls|session|anonymous)$/,
+          'a credential kind (jwt, opaque, mtls, session, anonymous)')
         : r.strings(entry.value, `assignment.${key}`);
       for (const value of values ?? []) {
         this.#out.assignments.push({ role, kind, value, pos: r.pos(entry.keyNode) });
@@ -165,7 +165,8 @@ class FileParser {
       const entry = e.get(key);
       if (entry === undefined) continue;
       const values = kind === 'credential'
-        ? r.strings(entry.value, `who.${key}`, /^(jwt|opaque|mtls|anonymous)$/, 'a credential kind')
+        ? r.strings(entry.value, `who.${key}`, /^(jwt|opaque|mtls|session|anonymous)$/,
+          'a credential kind')
         : r.strings(entry.value, `who.${key}`);
       if (values === undefined) return undefined;
       for (const value of values) {

@@ -48,7 +48,7 @@ export const kAssignKind = {
 } as const;
 
 /** Credential kinds as the evaluator sees them (request word `kind`). */
-export const kKindCode = { jwt: 0, opaque: 1, mtls: 2, anonymous: 3 } as const;
+export const kKindCode = { jwt: 0, opaque: 1, mtls: 2, anonymous: 3, session: 4 } as const;
 
 /** Condition opcodes. */
 export const kCondOp = {

@@ -15,6 +15,7 @@ import {
 } from '../authn/index.js';
 import type { PolicyHolder } from '../authz/index.js';
 import { type ErrorCode, errorSpec } from '../errors/index.js';
+import type { BrowserLogin, Session } from '../login/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
 } from '../routing/index.js';
@@ -26,6 +27,7 @@ import {
 import { writeErrorResponse } from './error-response.js';
 import type { FrontHandler } from './front-end.js';
 import type { Lifecycle } from './lifecycle.js';
+import { serveLoginEndpoint, writeLoginAnswer } from './login-exchange.js';
 import { RequestBodyPump } from './request-body.js';
 import { settleRequestId } from './request-id.js';
 
@@ -39,6 +41,8 @@ export interface ServiceRuntime {
    */
   readonly access: 'public' | 'authenticated' | undefined;
   readonly maxBodyBytes: number;
+  /** Browser login mode: a session cookie is a credential, a navigation may go to log in. */
+  readonly login: boolean;
   /** What an authenticated route passes on about the caller (see config `identity`). */
   readonly identity: {
     readonly headers: boolean;
@@ -74,6 +78,8 @@ export interface ProxyHandlerOptions {
   readonly forwardedCertProxies: TrustedProxies;
   /** Reads that header into a principal. */
   readonly forwardedCerts: ForwardedCertificates;
+  /** Browser login (src/login/): its reserved endpoints and sessions; undefined when off. */
+  readonly login?: BrowserLogin | undefined;
 }
 
 const kAuthnChallenge = ['www-authenticate', 'Bearer'];
@@ -119,6 +125,7 @@ const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
   const { internalJwt, audit, revocations, policy, forwardedCertProxies, forwardedCerts } = opts;
+  const { login } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
   return (request, res) => {
@@ -190,6 +197,14 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     if (framing.value.upgrade !== undefined) return reject('IAM_REQUEST_UPGRADE_UNSUPPORTED');
     if (kRefusedMethods.has(method)) return reject('IAM_ROUTING_METHOD_UNSUPPORTED');
 
+    // Step 3b: the login endpoints are the proxy's own, on every host, and never routed.
+    if (login !== undefined && login.ownsPath(target.value.path)) {
+      return serveLoginEndpoint({ login, res, record, requestId, requestIdHeader, lifecycle,
+        audit, hasBody, isAborted: () => isAborted, onAbort: (hook) => { abortHook = hook; },
+        request: { method, path: target.value.path, query: target.value.query, headers, hostText,
+          remoteAddress } });
+    }
+
     // Step 4: route by host and longest path prefix.
     const match = registry.match(host.host, target.value.path);
     if (match === undefined) return reject('IAM_ROUTING_NO_ROUTE', hasBody);
@@ -223,6 +238,16 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     // A refusal after admission (authentication, body limit) when nothing was forwarded yet.
     const refuse = (code: ErrorCode): void => {
       if (isFinished) return;
+      // Browser login: an anonymous top-level navigation is sent to log in instead of a 401.
+      const toLogin = code === 'IAM_AUTHN_REQUIRED' && service.login && !isAborted
+        ? login?.redirectToLogin({ method, headers, hostText, remoteAddress },
+          target.value.query === '' ? target.value.path
+            : `${target.value.path}?${target.value.query}`) : undefined;
+      if (toLogin !== undefined) {
+        writeLoginAnswer(res, toLogin, record, requestId, requestIdHeader,
+          pump !== undefined && !pump.isComplete);
+        return end();
+      }
       record.refuse(code, isAborted ? 'aborted' : 'refused');
       if (!isAborted) {
         const extra = code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
@@ -283,7 +308,8 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
         method,
         target: upstreamTarget,
         headers: buildUpstreamHeaders({
-          headers, host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
+          headers: login === undefined ? headers : login.upstreamHeaders(headers),
+          host: hostText, remoteAddress, proto: opts.proto, requestId, requestIdHeader,
           dropAuthorization: principal !== undefined && !service.identity.forwardToken, identity,
           ownedNames: service.identity.plan.ownedNames,
           policyOwnedNames: policy.engine?.obligationNames,
@@ -335,6 +361,25 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
         return refuse('IAM_AUTHN_ISSUER_UNKNOWN');
       }
       return accept(certified.principal);
+    }
+    // Step 6a: without a token, a service in login mode takes the browser session, if live.
+    if (authorization === undefined && service.login && login !== undefined) {
+      const sessionStartMs = performance.now();
+      const fromSession = (session: Session | undefined): void => {
+        record.authnUs = Math.round((performance.now() - sessionStartMs) * 1000);
+        if (session === undefined) {
+          return service.access === 'authenticated' ? refuse('IAM_AUTHN_REQUIRED')
+            : authorize(kAnonymous);
+        }
+        // A revoked session is refused (by accept) and ended.
+        if (revocations.match(session.principal) !== undefined) login.end(session);
+        accept(session.principal);
+      };
+      const found = login.sessionOf(headers, remoteAddress, Date.now());
+      if (!(found instanceof Promise)) return fromSession(found);
+      return void found.then((session) => {
+        if (!isFinished && !isAborted) fromSession(session);
+      }, () => refuse('IAM_LOGIN_SESSION_STORE_UNAVAILABLE'));
     }
     if (service.access === undefined) {
       // Policy mode: no credential means anonymous; a credential nobody can verify is refused.

@@ -100,6 +100,13 @@ describe('audit/record-line', () => {
       ['a cache hit forwarded with 200', (r) => {
         r.decision = 'allow'; r.cacheHit = true; r.endExchange(200, null, false);
       }],
+      ['a cache hit answered 302 by the upstream', (r) => {
+        r.decision = 'allow'; r.cacheHit = true; r.endExchange(302, null, false);
+        r.upstreamStatus = null;
+      }],
+      ['a browser sent to log in (302, no cache, outcome redirected)', (r) => {
+        r.cacheHit = false; r.redirect('deny', 'IAM_AUTHN_REQUIRED');
+      }],
     ];
     for (let round = 0; round < 2; round++) {
       for (const [why, set] of variants) {

@@ -95,7 +95,7 @@ const policy = fc.record({
     fc.record({ role: pick(kRoles), groups: subset(kGroups) }),
     fc.record({ role: pick(kRoles), scopes: subset(kScopes) }),
     fc.record({ role: pick(kRoles), subjects: subset(['u1', 'u2']) }),
-    fc.record({ role: pick(kRoles), credentials: subset(['jwt', 'opaque', 'mtls', 'anonymous']) }),
+    fc.record({ role: pick(kRoles), credentials: subset(['jwt', 'opaque', 'mtls', 'session', 'anonymous']) }),
     fc.record({ role: pick(kRoles), spiffe: fc.constant(['spiffe://x/a']) }),
   ), { maxLength: 5 }),
   rules: fc.array(rule, { minLength: 1, maxLength: 12 }),
@@ -111,7 +111,7 @@ const policy = fc.record({
 }));
 
 const principal = fc.record({
-  kind: pick(['jwt', 'opaque', 'mtls', 'anonymous'] as const),
+  kind: pick(['jwt', 'opaque', 'mtls', 'session', 'anonymous'] as const),
   subject: pick(['u1', 'u2', 'u3', undefined]),
   clientId: pick(['c1', 'c2', undefined]),
   scopes: fc.subarray(kScopes),

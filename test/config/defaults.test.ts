@@ -39,6 +39,7 @@ describe('config/defaults', () => {
       stripPrefix: false,
       access: 'public',
       maxBodyBytes: 10485760,
+      login: false,
       identity: {
         headers: true, headerNames: {}, attributes: {}, forwardToken: false, internalJwt: false,
       },

@@ -82,4 +82,19 @@ describe('config/readme-table', () => {
       if (!given.has(key)) assert.equal(rows.get(key), spelled(value), `default of ${key}`);
     }
   });
+
+  test('every login key the loader fills in is documented with its default', async () => {
+    const tls = `{ certFile: '${import.meta.filename}', keyFile: '${import.meta.filename}' }`;
+    const yaml = `listeners: { proxy: { tls: ${tls} } }
+${minimal}authn: { issuers: [{ issuer: 'https://a.example', discovery: true }] }
+login: { issuer: 'https://a.example', clientId: web, clientSecret: { env: S } }
+`;
+    const config = await loadConfigText(yaml, 'readme.yaml', tmpdir(), { S: 'secret' });
+    const rows = readmeRows();
+    const given = new Set(['issuer', 'clientId', 'clientSecret']);
+    for (const [key, value] of leaves(config.login, '', new Map())) {
+      assert.ok(rows.has(`login.${key}`), `README has no row for login.${key}`);
+      if (!given.has(key)) assert.equal(rows.get(`login.${key}`), spelled(value), `default of ${key}`);
+    }
+  });
 });
