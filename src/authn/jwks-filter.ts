@@ -7,6 +7,12 @@
  * asymmetric signature algorithm (HS*, none, key-wrapping) never verify; a key that
  * carries any private member is rejected outright rather than stripped, because an issuer that
  * publishes private material is misconfigured and its key must be treated as compromised.
+ *
+ * RSA sizes (threats.md, "JOSE resource exhaustion"): the modulus must have 2048 to 8192 bits
+ * (shorter is breakable; longer makes each verification cost up to 16 times a 2048-bit one) and
+ * the public exponent must be odd, at least 3 and at most 32 bits (a huge exponent makes a
+ * verification as slow as a signature). The key set is the only input to a verification's cost
+ * besides the token, whose size is capped before parsing, so this bounds CPU per request.
  */
 import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -23,6 +29,7 @@ export type JwkDropReason =
   | 'private_member'
   | 'bad_kid'
   | 'duplicate_kid'
+  | 'rsa_size'
   | 'over_limit';
 
 /** One key left out, with its `kid` if it had a string one (safe to log: never key material). */
@@ -89,12 +96,34 @@ function dropReason(candidate: unknown, seenKids: ReadonlySet<string>): JwkDropR
 
   // Private material means the key is leaked; refuse it (see the file header).
   if (kPrivateMembers.some((member) => Object.hasOwn(candidate, member))) return 'private_member';
+  if (kty === 'RSA' && !isBoundedRsa(candidate['n'], candidate['e'])) return 'rsa_size';
 
   // Identity: a kid, if present, is a non-empty string and unique within the set.
   const kid = candidate['kid'];
   if (kid !== undefined && (typeof kid !== 'string' || kid === '')) return 'bad_kid';
   if (typeof kid === 'string' && seenKids.has(kid)) return 'duplicate_kid';
   return undefined;
+}
+
+const kMinRsaBits = 2048;
+const kMaxRsaBits = 8192;
+
+/** Bits of a big-endian unsigned integer, leading zero bytes ignored. */
+function bitLength(bytes: Buffer): number {
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i] as number));
+}
+
+/** Whether `n` and `e` are base64url integers within the bounds in the file header. */
+function isBoundedRsa(n: unknown, e: unknown): boolean {
+  if (typeof n !== 'string' || typeof e !== 'string') return false;
+  const nBits = bitLength(Buffer.from(n, 'base64url'));
+  const eBytes = Buffer.from(e, 'base64url');
+  const eBits = bitLength(eBytes);
+  const isOdd = eBytes.length > 0 && ((eBytes[eBytes.length - 1] as number) & 1) === 1;
+  return nBits >= kMinRsaBits && nBits <= kMaxRsaBits && eBits >= 2 && eBits <= 32 && isOdd;
 }
 
 /**

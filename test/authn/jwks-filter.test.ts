@@ -53,6 +53,31 @@ describe('authn/jwks-filter', () => {
       reason: 'private_member',
     },
     { why: 'a numeric kid is not a kid', key: { ...kEc, kid: 7 }, reason: 'bad_kid' },
+    {
+      why: 'a 1024-bit RSA modulus is breakable',
+      key: { ...kRsa.publicJwk, kid: 'small', n: Buffer.alloc(128, 0xff).toString('base64url') },
+      reason: 'rsa_size',
+    },
+    {
+      why: 'a 16384-bit modulus would make each verification cost about 16 times as much',
+      key: { ...kRsa.publicJwk, kid: 'huge', n: Buffer.alloc(2048, 0xff).toString('base64url') },
+      reason: 'rsa_size',
+    },
+    {
+      why: 'a 64-bit public exponent makes verification as slow as signing',
+      key: { ...kRsa.publicJwk, kid: 'e64', e: Buffer.alloc(8, 0xff).toString('base64url') },
+      reason: 'rsa_size',
+    },
+    {
+      why: 'an even public exponent is not an RSA key',
+      key: { ...kRsa.publicJwk, kid: 'even', e: Buffer.from([1, 0, 0]).toString('base64url') },
+      reason: 'rsa_size',
+    },
+    {
+      why: 'an RSA key without n cannot be sized',
+      key: { ...kRsa.publicJwk, kid: 'no-n', n: undefined },
+      reason: 'rsa_size',
+    },
     { why: 'an empty kid cannot be looked up', key: { ...kEc, kid: '' }, reason: 'bad_kid' },
   ];
   for (const { why, key, reason } of kDrops) {
@@ -63,6 +88,14 @@ describe('authn/jwks-filter', () => {
       assert.deepEqual(result.dropped.map((d) => d.reason), [reason]);
     });
   }
+
+  test('authn/jwks-filter rsa_size: 2048-bit and 8192-bit moduli with e = 65537 are kept', () => {
+    const n8192 = Buffer.alloc(1024, 0xff).toString('base64url');
+    const big = { ...kRsa.publicJwk, kid: 'big', n: n8192 };
+    const result = filterJwks({ keys: [kRsa.publicJwk, big] });
+    assert.ok(result.ok);
+    assert.equal(result.keys.length, 2);
+  });
 
   test('authn/jwks-filter duplicate kid: the first key is kept and the second reported', () => {
     const other = makeEcKey('ec-1');

@@ -89,6 +89,17 @@ after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/** The order of the P-256 group (SEC 2, section 2.4.2). */
+const kP256N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** A copy of a P1363 signature (r || s, 32 bytes each) with r and/or s replaced. */
+function withHalves(sig: Buffer, r: bigint | undefined, s: bigint | undefined): Buffer {
+  const out = Buffer.from(sig);
+  if (r !== undefined) out.write(r.toString(16).padStart(64, '0'), 0, 'hex');
+  if (s !== undefined) out.write(s.toString(16).padStart(64, '0'), 32, 'hex');
+  return out;
+}
+
 interface Case {
   readonly why: string;
   readonly token: () => Promise<string> | string;
@@ -233,6 +244,33 @@ const kCases: readonly Case[] = [
   {
     why: 'the same signature in P1363 form verifies, so the DER case fails only on encoding',
     token: () => esToken((input) => ecdsa(input, 'ieee-p1363')),
+    expect: 'ok',
+  },
+  {
+    why: 'r = 0 next to a genuine s is invalid (the r=s=0 "psychic signature" family)',
+    token: () => esToken((input) => withHalves(ecdsa(input, 'ieee-p1363'), 0n, undefined)),
+    expect: 'IAM_AUTHN_SIGNATURE_INVALID',
+  },
+  {
+    why: 's = n (out of range, congruent to 0) is invalid',
+    token: () => esToken((input) => withHalves(ecdsa(input, 'ieee-p1363'), undefined, kP256N)),
+    expect: 'IAM_AUTHN_SIGNATURE_INVALID',
+  },
+  {
+    why: 'r = n + 1 (out of range, congruent to 1) is invalid: values are never reduced mod n',
+    token: () => esToken((input) => withHalves(ecdsa(input, 'ieee-p1363'), kP256N + 1n, undefined)),
+    expect: 'IAM_AUTHN_SIGNATURE_INVALID',
+  },
+  {
+    // RFC 7518 section 3.4 accepts any s in [1, n-1]; signers (OpenSSL, node) emit high s half
+    // of the time, so refusing it would refuse good tokens. The twin is a different token
+    // string (its own cache entry) with the same claims: no bypass.
+    why: 'the high-S twin (n - s) of a genuine signature verifies, as RFC 7518 allows',
+    token: () => esToken((input) => {
+      const sig = ecdsa(input, 'ieee-p1363');
+      const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+      return withHalves(sig, undefined, kP256N - s);
+    }),
     expect: 'ok',
   },
 ];
