@@ -168,6 +168,12 @@ const kCases: readonly Case[] = [
     expect: 'IAM_AUTHN_ALG_NOT_ALLOWED',
   },
   {
+    why: 'HS256 keyed with the whole JWKS document text is refused',
+    token: () => hmacToken(JSON.stringify({ keys: [rsa.jwk] }), rsa.kid),
+    algorithms: ['RS256', 'HS256'],
+    expect: 'IAM_AUTHN_ALG_NOT_ALLOWED',
+  },
+  {
     why: 'HS256 keyed with the PEM behind leading whitespace is refused',
     token: async () => hmacToken(`\n  ${await exportSPKI(rsa.publicKey)}`),
     algorithms: ['RS256', 'HS256'],
@@ -183,6 +189,11 @@ const kCases: readonly Case[] = [
   {
     why: 'a token with an embedded jwk claiming the issuer kid fails the signature',
     token: () => signToken(attacker, { kid: rsa.kid, jwk: attacker.jwk }),
+    expect: 'IAM_AUTHN_SIGNATURE_INVALID',
+  },
+  {
+    why: 'an x5c header with the attacker certificate is no trust anchor: the issuer kid decides',
+    token: () => signToken(attacker, { kid: rsa.kid, x5c: ['MIIBsjCCAVmgAwIBAgIUAttacker'] }),
     expect: 'IAM_AUTHN_SIGNATURE_INVALID',
   },
   {

@@ -1,7 +1,9 @@
 /**
  * Opaque access tokens through RFC 7662 introspection at a real oidc-provider: an active token
  * becomes an `opaque` principal, an unknown one is refused as inactive, and an unreachable
- * endpoint is a 503 (fail closed), with nothing forwarded in either refusal.
+ * endpoint is a 503 (fail closed), with nothing forwarded in either refusal. The proxy is a
+ * confidential client there (threats.md, "Client authentication gaps in OAuth endpoints"): with
+ * a wrong secret the provider refuses it, and a good token is still never taken as active.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +17,7 @@ let idp: TestIdp;
 let upstream: RecordingUpstream;
 let proxy: TestProxy;
 let deadEndpointProxy: TestProxy;
+let wrongSecretProxy: TestProxy;
 
 const service = (port: number): string => `services:
   - name: api
@@ -46,17 +49,29 @@ ${service(upstream.port)}`);
         clientSecret: { env: PORTCULLIS_TEST_INTROSPECTION_SECRET }
       refresh: { fetchTimeoutMs: 500 }
 ${service(upstream.port)}`);
+  process.env.PORTCULLIS_TEST_WRONG_SECRET = 'not-the-svc-a-secret';
+  wrongSecretProxy = await startTestProxy(`authn:
+  issuers:
+    - issuer: '${idp.issuer}'
+      discovery: true
+      introspection:
+        endpoint: '${idp.introspectionEndpoint}'
+        clientId: svc-a
+        clientSecret: { env: PORTCULLIS_TEST_WRONG_SECRET }
+${service(upstream.port)}`);
 });
 
 after(async () => {
   await proxy?.stop();
   await deadEndpointProxy?.stop();
+  await wrongSecretProxy?.stop();
   await upstream?.close();
   await idp?.stop();
 });
 
 function get(port: number, path: string, token: string): Promise<RawResponse> {
-  return rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  return rawRequest(port,
+    `GET ${path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\n\r\n`);
 }
 
 describe('server/introspection e2e', () => {
@@ -87,6 +102,19 @@ describe('server/introspection e2e', () => {
     }
     assert.equal(upstream.requests.length, seen);
   });
+
+  test('with a wrong client secret a genuine active token fails closed: 503, not active',
+    async () => {
+      const token = await idp.opaqueToken('svc-a');
+      const seen = upstream.requests.length;
+      const res = await get(wrongSecretProxy.port, '/wrong-secret', token);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('x-portcullis-error')?.[0], 'IAM_AUTHN_INTROSPECTION_FAILED');
+      assert.equal(upstream.requests.length, seen);
+      // The same token through the correctly configured proxy is active: only the secret
+      // differs.
+      assert.equal((await get(proxy.port, '/right-secret', token)).status, 200);
+    });
 
   test('an unreachable introspection endpoint fails closed: 503', async () => {
     const seen = upstream.requests.length;
