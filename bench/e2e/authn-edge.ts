@@ -11,8 +11,8 @@
  *
  *   npm run bench:authn              cold: 3 rounds x 8 s per target; cached: 9 rounds x 4 s
  *   npm run bench:authn -- --quick   cold: 1 round x 3 s; cached: 2 rounds x 2 s
- *   (--seconds N, --rounds N override the cold section's; --only TEXT keeps the targets whose
- *   name contains it; --two-cores adds the informational targets allowed on both CPUs.)
+ *   (--seconds N, --rounds N override the cold section's; --only A,B keeps the targets whose
+ *   name contains one of them; --two-cores adds the informational targets allowed on both CPUs.)
  *
  * Exit code: 0 when every target passes, 1 when one fails or a target could not run.
  */
@@ -76,7 +76,9 @@ async function main(argv: string[]): Promise<number> {
   const runs = opts.cached.rounds * kCachedScenarios.length
     + opts.rounds * kColdScenarios.length;
   installInterruptHandlers((runs * perRun + 600) * 1e3);
-  const keep = (name: string): boolean => (opts.only === undefined || name.includes(opts.only))
+  const only = opts.only?.split(',');
+  const keep = (name: string): boolean =>
+    (only === undefined || only.some((o) => name.includes(o)))
     && (opts.twoCores || !name.endsWith('-2cores'));
 
   const machine = { ...await machineFacts(), ...await authnFacts(kRepoRoot) };

@@ -65,7 +65,8 @@ export async function runCachedSection(opts: SectionOptions, rounds: number, rs2
     for (const [i, s] of scenarios.entries()) {
       const record = records[i] as TargetRecord;
       Object.assign(record, { command: proxy.command, conf: proxy.conf });
-      const wrong = await checkAuthn(proxy.port, s.path, s.hasToken ? rs256.sample : undefined);
+      const wrong = await checkAuthn(proxy.port, s.path, s.hasToken ? rs256.sample : undefined,
+        s.path === kPrivatePath);
       if (wrong !== undefined) record.error = wrong;
       else await runWrk({ ...wrkFor(s), seconds: opts.warmupSeconds });
     }

@@ -135,6 +135,9 @@ export interface PlacementChoice {
   line: string;
 }
 
+/** Below this req/s ratio, inline against pool is reported as no clear difference. */
+const kClearPlacementRatio = 1.1;
+
 /** The inline-vs-pool comparison per algorithm (default pool settings against inline). */
 export function placementChoices(summaries: readonly AuthnSummary[]): PlacementChoice[] {
   return kAuthnAlgorithms.map((alg) => {
@@ -146,12 +149,15 @@ export function placementChoices(summaries: readonly AuthnSummary[]): PlacementC
       return { alg, line: `${alg}: not compared (pool or inline did not run validly)` };
     }
     const faster = inline.reqPerSec >= pool.reqPerSec ? 'inline' : 'pool';
+    const ratio = Math.max(inline.reqPerSec, pool.reqPerSec)
+      / Math.min(inline.reqPerSec, pool.reqPerSec);
     const line = `${alg}: inline ${fmtRate(inline.reqPerSec)} req/s, p99 ${fmtMs(inline.p99Us)}; `
       + `pool ${fmtRate(pool.reqPerSec)} req/s, p99 ${fmtMs(pool.p99Us)}: **${faster}** is faster `
-      + `(${(Math.max(inline.reqPerSec, pool.reqPerSec)
-        / Math.min(inline.reqPerSec, pool.reqPerSec)).toFixed(2)}x req/s, p99 `
+      + `(${ratio.toFixed(2)}x req/s, p99 `
       + `${faster === 'inline' ? (inline.p99Us / pool.p99Us).toFixed(2)
-        : (pool.p99Us / inline.p99Us).toFixed(2)}x of the other's)`;
+        : (pool.p99Us / inline.p99Us).toFixed(2)}x of the other's)`
+      + (ratio < kClearPlacementRatio ? `; within ${fmtPct(kClearPlacementRatio - 1)}, less than `
+        + 'the round-to-round spread here: not a clear difference' : '');
     return { alg, pool, inline, faster, line };
   });
 }

@@ -136,18 +136,18 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 /**
- * The checks before load: `token` on `path` answers 200 with the upstream's body; no token and a
- * token with its signature altered answer 401 (on an authenticated path). Resolves undefined when
- * all hold, else what went wrong. `token` undefined: only the 200 without a token is checked.
+ * The checks before load: `token` on `path` answers 200 with the upstream's body; on an
+ * authenticated path (`isProtected`), no token and a token with its signature altered answer
+ * 401. Resolves undefined when all hold, else what went wrong.
  */
-export async function checkAuthn(port: number, path: string, token: string | undefined):
-  Promise<string | undefined> {
+export async function checkAuthn(port: number, path: string, token: string | undefined,
+  isProtected = token !== undefined): Promise<string | undefined> {
   const ok = await get(port, path, token);
   if (ok.status !== 200 || ok.body !== kUpstreamBody) {
     return `GET ${path} ${token === undefined ? 'without' : 'with a valid'} token answered `
       + `${ok.status} (${JSON.stringify(ok.body.slice(0, 120))}) instead of 200 and the upstream's body`;
   }
-  if (token === undefined) return undefined;
+  if (token === undefined || !isProtected) return undefined;
 
   // The last signature character changed: same length, different bytes.
   const last = token.at(-1) === 'A' ? 'Q' : 'A';
