@@ -17,4 +17,7 @@ export { CookieSealer } from './sealed-cookie.js';
 export {
   isSessionId, MemorySessionStore, newSessionId, type Session, sessionHandle, type SessionStore,
 } from './session-store.js';
+export {
+  kMaxUnconfirmedMs, RedisSessionStore, type RedisSessionStoreOptions,
+} from './session-store-redis.js';
 export { type LoginDependencies, type LoginStage, startLoginStage } from './setup.js';

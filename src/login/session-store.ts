@@ -76,11 +76,17 @@ export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, Session>();
   readonly #maxEntries: number;
   readonly #idleTimeoutMs: number;
+  readonly #onDrop: ((id: string) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(maxEntries: number, idleTimeoutMs: number) {
+  /**
+   * `onDrop` is told of every session the store drops on its own (over, or evicted for room);
+   * not of `remove`, `forget` or `clear`, which its caller asked for.
+   */
+  constructor(maxEntries: number, idleTimeoutMs: number, onDrop?: (id: string) => void) {
     this.#maxEntries = maxEntries;
     this.#idleTimeoutMs = idleTimeoutMs;
+    this.#onDrop = onDrop;
   }
 
   get size(): number {
@@ -98,6 +104,7 @@ export class MemorySessionStore implements SessionStore {
     if (session === undefined) return undefined;
     if (isSessionOver(session, nowMs, this.#idleTimeoutMs)) {
       this.#sessions.delete(id);
+      this.#onDrop?.(id);
       return undefined;
     }
     // Map order is the LRU order; moving an entry costs two Map operations, so a session used
@@ -123,6 +130,7 @@ export class MemorySessionStore implements SessionStore {
       const oldest = this.#sessions.keys().next();
       if (oldest.done === true) break;
       this.#sessions.delete(oldest.value);
+      this.#onDrop?.(oldest.value);
     }
     this.#sessions.set(session.id, session);
   }
@@ -145,7 +153,9 @@ export class MemorySessionStore implements SessionStore {
   /** Drops every session over at `nowMs`. */
   sweep(nowMs: number): void {
     for (const [id, session] of this.#sessions) {
-      if (isSessionOver(session, nowMs, this.#idleTimeoutMs)) this.#sessions.delete(id);
+      if (!isSessionOver(session, nowMs, this.#idleTimeoutMs)) continue;
+      this.#sessions.delete(id);
+      this.#onDrop?.(id);
     }
   }
 

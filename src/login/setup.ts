@@ -1,8 +1,9 @@
 /**
  * Builds browser login from the `login` config: the login issuer's endpoints (discovery, read
  * before the proxy listens), the cookie sealer, the redirect rule and the session store. The
- * proxy refuses to start when the issuer's discovery document cannot be used, or when
- * `idpLogout` is on and the issuer offers no end_session_endpoint.
+ * proxy refuses to start when the issuer's discovery document cannot be used, when `idpLogout`
+ * is on and the issuer offers no end_session_endpoint, or when sessions are shared
+ * (`revocation.store: redis`, the same Redis) and Redis cannot be reached.
  */
 import type { RevocationSet } from '../audit/index.js';
 import type { Authenticator } from '../authn/index.js';
@@ -16,6 +17,7 @@ import { loadProviderMetadata } from './provider-metadata.js';
 import { RedirectTargets } from './redirect-target.js';
 import { CookieSealer } from './sealed-cookie.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
+import { RedisSessionStore } from './session-store-redis.js';
 
 /** What login needs from the stages started before it. */
 export interface LoginDependencies {
@@ -23,8 +25,6 @@ export interface LoginDependencies {
   readonly authenticator: Authenticator | undefined;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
-  /** The shared session store (Redis), when state is shared; else sessions stay in memory. */
-  readonly sharedStore?: SessionStore;
 }
 
 /** A running browser login. */
@@ -35,7 +35,8 @@ export interface LoginStage {
 
 /**
  * Starts browser login, or resolves undefined when `config.login` is absent.
- * @throws PortcullisError IAM_LOGIN_DISCOVERY_FAILED (see the file comment).
+ * @throws PortcullisError IAM_LOGIN_DISCOVERY_FAILED or IAM_LOGIN_SESSION_STORE_UNAVAILABLE
+ *   (see the file comment).
  */
 export async function startLoginStage(config: Config, deps: LoginDependencies):
   Promise<LoginStage | undefined> {
@@ -54,9 +55,14 @@ export async function startLoginStage(config: Config, deps: LoginDependencies):
   }
 
   // 2. Sessions, cookies, transport.
-  const store = deps.sharedStore ?? new MemorySessionStore(login.sessions.maxEntries,
-    login.sessions.idleTimeoutSec * 1000);
-  await store.start();
+  const store = openStore(config, deps.logger);
+  try {
+    await store.start();
+  } catch (err) {
+    await store.stop();
+    throw new PortcullisError('IAM_LOGIN_SESSION_STORE_UNAVAILABLE',
+      `session store: ${(err as Error).message}`, { cause: err });
+  }
   const trusted = new TrustedProxies(config.routing.trustedProxies);
   const isTLS = login.transport === 'tls';
   const names = cookieNames(login.cookieName);
@@ -87,4 +93,18 @@ export async function startLoginStage(config: Config, deps: LoginDependencies):
   deps.logger.info('browser login ready', { issuer: issuer.issuer, clientId: login.clientId,
     sessions: store.kind });
   return { login: browserLogin, stop: () => store.stop() };
+}
+
+/** Sessions in Redis when revocations are shared there (several instances), else in memory. */
+function openStore(config: Config, logger: Logger): SessionStore {
+  const login = config.login!;
+  const redis = config.revocation.store === 'redis' ? config.revocation.redis : undefined;
+  if (redis === undefined) {
+    return new MemorySessionStore(login.sessions.maxEntries, login.sessions.idleTimeoutSec * 1000);
+  }
+  return new RedisSessionStore({
+    url: redis.url, password: redis.password?.reveal(), keyPrefix: redis.keyPrefix,
+    connectTimeoutMs: redis.connectTimeoutMs, maxEntries: login.sessions.maxEntries,
+    idleTimeoutMs: login.sessions.idleTimeoutSec * 1000, logger,
+  });
 }

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../../src/telemetry/index.js';
 import { freePort } from './free-port.js';
 import { startTestIdp, type TestIdp } from './oidc-provider.js';
 import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream.js';
-import { createTestPki } from './test-pki.js';
+import { createTestPki, type TestPki } from './test-pki.js';
 import { TestBrowser } from './test-browser.js';
 
 /** The cookie key the harness configures, so tests can seal (forge) login cookies themselves. */
@@ -57,20 +57,29 @@ export interface LoginHarnessOptions {
    * addresses (`login.transport: trusted-proxy`); `origin` is then http://.
    */
   readonly frontProxies?: readonly string[];
+  /** An IdP to share with other harnesses (several instances); by default one of its own. */
+  readonly idp?: TestIdp;
+  /** The test PKI whose CA browsers trust (share one between instances); default: a new one. */
+  readonly pki?: TestPki;
+  /** The proxy port (default: a free one). */
+  readonly port?: number;
+  /** More origins whose callback the login client accepts (the other instances'). */
+  readonly peerOrigins?: readonly string[];
   readonly logger?: Logger;
 }
 
 /** Starts the IdP, the upstream and the proxy. */
 export async function startLoginHarness(opts: LoginHarnessOptions = {}): Promise<LoginHarness> {
-  const pki = createTestPki();
+  const pki = opts.pki ?? createTestPki();
   const leaf = pki.leaf('proxy', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost', 'serverAuth');
-  const idp = await startTestIdp();
+  const idp = opts.idp ?? await startTestIdp();
   const upstream = await startRecordingUpstream();
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const secureOrigin = `https://127.0.0.1:${port}`;
   const origin = opts.frontProxies === undefined ? secureOrigin : `http://127.0.0.1:${port}`;
-  await idp.setLoginClient({ redirectUris: [`${secureOrigin}/.portcullis/callback`],
-    postLogoutRedirectUris: [`${secureOrigin}/`, `${secureOrigin}/signed-out`] });
+  const origins = [secureOrigin, ...(opts.peerOrigins ?? [])];
+  await idp.setLoginClient({ redirectUris: origins.map((o) => `${o}/.portcullis/callback`),
+    postLogoutRedirectUris: origins.flatMap((o) => [`${o}/`, `${o}/signed-out`]) });
   const tls = opts.frontProxies === undefined
     ? `, tls: { certFile: '${leaf.cert}', keyFile: '${leaf.key}' }` : '';
   const front = opts.frontProxies === undefined ? ''
@@ -116,7 +125,7 @@ ${opts.extraYaml ?? ''}`;
     const config = await loadConfigText(yaml, 'login-test.yaml', tmpdir(), env);
     proxy = await startPortcullis(config, opts.logger ?? silentLogger());
   } catch (err) {
-    await idp.stop();
+    if (opts.idp === undefined) await idp.stop();
     await upstream.close();
     throw err;
   }
@@ -142,7 +151,7 @@ ${opts.extraYaml ?? ''}`;
     async stop() {
       await proxy.stop(1000);
       await Promise.all(browsers.map((b) => b.close()));
-      await idp.stop();
+      if (opts.idp === undefined) await idp.stop();
       await upstream.close();
     },
   };
