@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/free-port.js';
-import { type LoginHarness, startLoginHarness } from '../support/login-harness.js';
+import {
+  type LoginHarness, registerLoginClient, startLoginHarness,
+} from '../support/login-harness.js';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { type RedisInstance, startRedis } from '../support/redis.js';
 import { createTestPki } from '../support/test-pki.js';
@@ -25,12 +26,11 @@ before(async () => {
   redis = await startRedis();
   idp = await startTestIdp();
   const pki = createTestPki();
-  const [portA, portB] = [await freePort(), await freePort()];
   const shared = `revocation: { store: redis, redis: { url: '${redis.url}', keyPrefix: 'li:' } }
 admin: { token: { env: ${kAdminEnv} } }`;
-  const peers = [`https://127.0.0.1:${portA}`, `https://127.0.0.1:${portB}`];
-  a = await startLoginHarness({ idp, pki, port: portA, peerOrigins: peers, extraYaml: shared });
-  b = await startLoginHarness({ idp, pki, port: portB, peerOrigins: peers, extraYaml: shared });
+  a = await startLoginHarness({ idp, pki, extraYaml: shared });
+  b = await startLoginHarness({ idp, pki, extraYaml: shared });
+  await registerLoginClient(idp, [a.origin, b.origin]);
 });
 after(async () => {
   await a?.stop();

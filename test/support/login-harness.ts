@@ -1,15 +1,14 @@
 /**
  * Everything a browser-login test needs, all real and on 127.0.0.1: the test OpenID provider
  * with its authorization-code client, a recording upstream, a TLS certificate from the test PKI,
- * and a Portcullis whose proxy listener serves TLS on a port chosen first (the IdP must know
- * the callback URL before the proxy starts, because the proxy reads the IdP's discovery
- * document at start-up).
+ * and a Portcullis whose proxy listener serves TLS on a port the OS picks. The IdP's login
+ * client is registered once the port is known (the proxy needs only the discovery document to
+ * start), so nothing races other test files for a port.
  */
 import { tmpdir } from 'node:os';
 import { loadConfigText } from '../../src/config/index.js';
 import { startPortcullis, type RunningProxy } from '../../src/main.js';
 import { silentLogger, type Logger } from '../../src/telemetry/index.js';
-import { freePort } from './free-port.js';
 import { startTestIdp, type TestIdp } from './oidc-provider.js';
 import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream.js';
 import { createTestPki, type TestPki } from './test-pki.js';
@@ -57,14 +56,13 @@ export interface LoginHarnessOptions {
    * addresses (`login.transport: trusted-proxy`); `origin` is then http://.
    */
   readonly frontProxies?: readonly string[];
-  /** An IdP to share with other harnesses (several instances); by default one of its own. */
+  /**
+   * An IdP to share with other harnesses (several instances); by default one of its own. A
+   * shared IdP's login client is left to the caller (`registerLoginClient` with every origin).
+   */
   readonly idp?: TestIdp;
   /** The test PKI whose CA browsers trust (share one between instances); default: a new one. */
   readonly pki?: TestPki;
-  /** The proxy port (default: a free one). */
-  readonly port?: number;
-  /** More origins whose callback the login client accepts (the other instances'). */
-  readonly peerOrigins?: readonly string[];
   readonly logger?: Logger;
 }
 
@@ -74,12 +72,6 @@ export async function startLoginHarness(opts: LoginHarnessOptions = {}): Promise
   const leaf = pki.leaf('proxy', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost', 'serverAuth');
   const idp = opts.idp ?? await startTestIdp();
   const upstream = await startRecordingUpstream();
-  const port = opts.port ?? await freePort();
-  const secureOrigin = `https://127.0.0.1:${port}`;
-  const origin = opts.frontProxies === undefined ? secureOrigin : `http://127.0.0.1:${port}`;
-  const origins = [secureOrigin, ...(opts.peerOrigins ?? [])];
-  await idp.setLoginClient({ redirectUris: origins.map((o) => `${o}/.portcullis/callback`),
-    postLogoutRedirectUris: origins.flatMap((o) => [`${o}/`, `${o}/signed-out`]) });
   const tls = opts.frontProxies === undefined
     ? `, tls: { certFile: '${leaf.cert}', keyFile: '${leaf.key}' }` : '';
   const front = opts.frontProxies === undefined ? ''
@@ -87,7 +79,7 @@ export async function startLoginHarness(opts: LoginHarnessOptions = {}): Promise
 
   const access = (kind: string): string => opts.policy === undefined ? `access: ${kind}` : '';
   const yaml = `listeners:
-  proxy: { host: 127.0.0.1, port: ${port}${tls} }
+  proxy: { host: 127.0.0.1, port: 0${tls} }
   admin: { host: 127.0.0.1, port: 0 }
 ${front}${/^audit:/m.test(opts.extraYaml ?? '') ? '' : 'audit: { sink: none }\n'}authn:
   issuers:
@@ -130,6 +122,9 @@ ${opts.extraYaml ?? ''}`;
     throw err;
   }
 
+  const port = proxy.proxy.port;
+  const origin = `${opts.frontProxies === undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
+  if (opts.idp === undefined) await registerLoginClient(idp, [`https://127.0.0.1:${port}`]);
   const browsers: TestBrowser[] = [];
   return {
     idp, upstream, proxy, origin, caFile: pki.caCert,
@@ -155,4 +150,11 @@ ${opts.extraYaml ?? ''}`;
       await upstream.close();
     },
   };
+}
+
+/** Registers the IdP's login client for these proxy origins (callback and post-logout URLs). */
+export async function registerLoginClient(idp: TestIdp, origins: readonly string[]):
+  Promise<void> {
+  await idp.setLoginClient({ redirectUris: origins.map((o) => `${o}/.portcullis/callback`),
+    postLogoutRedirectUris: origins.flatMap((o) => [`${o}/`, `${o}/signed-out`]) });
 }
