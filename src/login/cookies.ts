@@ -47,11 +47,17 @@ export function cookieValue(headers: readonly string[], name: string): string | 
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i] !== 'cookie') continue;
     const text = headers[i + 1] as string;
-    if (!text.includes(name)) continue;
-    for (const part of text.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-      found = part.slice(eq + 1).trim();
+    // Each occurrence of the name that starts a pair (after ';' and spaces) and is followed
+    // by '=' (after spaces) is one copy of the cookie; no split, no array per request.
+    for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + name.length)) {
+      let before = at - 1;
+      while (before >= 0 && text.charCodeAt(before) === 0x20) before--;
+      if (before >= 0 && text.charCodeAt(before) !== 0x3b) continue;
+      let eq = at + name.length;
+      while (text.charCodeAt(eq) === 0x20) eq++;
+      if (text.charCodeAt(eq) !== 0x3d) continue;
+      const end = text.indexOf(';', eq);
+      found = text.slice(eq + 1, end === -1 ? text.length : end).trim();
       count++;
     }
   }
@@ -78,12 +84,23 @@ export function withoutProxyCookies(headers: readonly string[], prefix: string):
       out.push(name, value);
       continue;
     }
-    const kept = value.split(';').filter((part) => {
-      const eq = part.indexOf('=');
-      const cookie = (eq === -1 ? part : part.slice(0, eq)).trim();
-      return cookie !== '' && !cookie.startsWith(prefix);
-    }).map((part) => part.trim());
-    if (kept.length > 0) out.push(name, kept.join('; '));
+    const kept = withoutCookies(value, prefix);
+    if (kept !== '') out.push(name, kept);
   }
   return out;
+}
+
+/** `value` (one Cookie header) without the pairs whose name starts with `prefix`. */
+function withoutCookies(value: string, prefix: string): string {
+  let kept = '';
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(';', start);
+    if (end === -1) end = value.length;
+    const pair = value.slice(start, end).trim();
+    start = end + 1;
+    if (pair === '' || pair.startsWith(prefix)) continue;
+    kept = kept === '' ? pair : `${kept}; ${pair}`;
+  }
+  return kept;
 }

@@ -52,6 +52,11 @@ describe('login/cookies headers', () => {
       'two copies: which one the browser meant cannot be told');
     assert.equal(cookieValue(['cookie', `${kName}=a`, 'cookie', `${kName}=b`], kName), undefined);
     assert.equal(cookieValue(['cookie', `x${kName}=a`], kName), undefined, 'names match exactly');
+    assert.equal(cookieValue(['cookie', `${kName}x=a`], kName), undefined, 'a longer name is another');
+    assert.equal(cookieValue(['cookie', `a=${kName}=b`], kName), undefined,
+      'the name inside another cookie\'s value is no cookie');
+    assert.equal(cookieValue(['cookie', `a=1;${kName} = v ;b=2`], kName), 'v',
+      'spaces around the pair are allowed, as browsers and RFC 6265 parsers allow them');
   });
 
   test('login/cookies the proxy\'s cookies are taken out of what is forwarded', () => {
