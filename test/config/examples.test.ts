@@ -29,6 +29,22 @@ describe('config/examples', () => {
     assert.equal(config.routing.slashes, 'reject');
   });
 
+  it('config/examples login.yaml loads once its files and secrets exist', async () => {
+    const base = join(dir, 'login');
+    await mkdir(join(base, 'certs'), { recursive: true });
+    await mkdir(join(base, 'secrets'));
+    for (const file of ['certs/app.crt', 'certs/app.key']) {
+      await writeFile(join(base, file), `placeholder for ${file}\n`);
+    }
+    await writeFile(join(base, 'secrets', 'login-client-secret'), 'client-secret-value\n');
+    const text = await readFile(join(kExamples, 'login.yaml'), 'utf8');
+    const env = { PORTCULLIS_LOGIN_COOKIE_KEY: 'k'.repeat(48), PORTCULLIS_REDIS_PASSWORD: 'pw' };
+    const config = await loadConfigText(text, 'login.yaml', base, env);
+    assert.equal(config.login?.clientSecret.reveal(), 'client-secret-value');
+    assert.equal(config.login?.transport, 'tls');
+    assert.deepEqual(config.services.map((s) => [s.name, s.login]), [['app', true], ['api', false]]);
+  });
+
   it('config/examples tls.yaml loads once its files and secrets exist', async () => {
     // The example names certificate, key and token files relative to its own directory; they
     // are created here, next to a copy of the example, with placeholder contents.

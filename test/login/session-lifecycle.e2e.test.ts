@@ -158,5 +158,14 @@ describe('login/session-lifecycle e2e', () => {
     const statuses = [(await first.request(`${h.origin}/app/page`)).status,
       (await second.request(`${h.origin}/app/page`)).status].sort();
     assert.deepEqual(statuses, [200, 401], 'exactly the revoked session is refused');
+
+    // The other one, by its session id (the IdP's sid, or the handle when it sent none).
+    const other = sessions[1]!;
+    assert.equal((await admin('/revocations', { method: 'POST',
+      body: JSON.stringify({ kind: 'session', value: other.sessionId }) })).status, 201);
+    // The one refused before has no session any more (sent to log in); this one is refused now.
+    const after = [(await first.request(`${h.origin}/app/page`)).status,
+      (await second.request(`${h.origin}/app/page`)).status].sort();
+    assert.deepEqual(after, [302, 401], 'the session revoked by its id is refused too');
   });
 });
