@@ -44,7 +44,8 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   const pool = new VerifierPool(poolSizing);
   const inlineAlgorithms = new Set<string>(inlineList);
   const inline = inlineAlgorithms.size === 0 ? undefined
-    : { verifier: new InlineVerifier(config.pool.maxQueue), algorithms: inlineAlgorithms };
+    : { verifier: new InlineVerifier(config.pool.engine, config.pool.maxQueue),
+      algorithms: inlineAlgorithms };
   const cache = new VerifiedTokenCache<CachedDerivation>(config.cache.maxEntries,
     config.cache.maxBytes);
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { type ErrorCode, kErrorCodes } from '../errors/index.js';
 import type { IssuerKeySet } from './key-set.js';
+import type { EngineName } from './worker/engine.js';
 import type { VerifyBatch, VerifyItem, VerifyItemResult } from './worker/protocol.js';
 
 const kWorkerFile = fileURLToPath(new URL('./worker/verify-task.js', import.meta.url));
@@ -40,6 +41,8 @@ export interface VerifierPoolOptions {
   readonly batchMaxItems: number;
   /** Longest a token waits for its batch to fill, in microseconds (0: next event-loop turn). */
   readonly batchMaxWaitUs: number;
+  /** The signature engine the threads use (worker/engine.ts); `node` when absent. */
+  readonly engine?: EngineName;
   /** Worker module to run instead of verify-task.js; for tests only. */
   readonly workerFile?: string;
 }
@@ -84,6 +87,7 @@ export class VerifierPool {
   readonly #maxQueue: number;
   readonly #batchMaxItems: number;
   readonly #batchMaxWaitMs: number;
+  readonly #engine: EngineName;
   readonly #keySets = new Map<string, IssuerKeySet>();
   readonly #inFlight = new Set<Promise<void>>();
   #batch: Pending[] = [];
@@ -96,7 +100,7 @@ export class VerifierPool {
   /** Starts `threads` workers. Throws RangeError on invalid sizing (a startup config bug). */
   constructor(opts: VerifierPoolOptions) {
     for (const [name, value] of Object.entries(opts)) {
-      if (name !== 'workerFile' && (!Number.isInteger(value) || (value as number) < 0)) {
+      if (name !== 'workerFile' && name !== 'engine' && (!Number.isInteger(value) || (value as number) < 0)) {
         throw new RangeError(`VerifierPool option ${name} must be a non-negative integer`);
       }
     }
@@ -106,6 +110,10 @@ export class VerifierPool {
     this.#maxQueue = opts.maxQueue;
     this.#batchMaxItems = opts.batchMaxItems;
     this.#batchMaxWaitMs = opts.batchMaxWaitUs / 1000;
+    this.#engine = opts.engine ?? 'node';
+    if (this.#engine !== 'node' && this.#engine !== 'jose') {
+      throw new RangeError('VerifierPool engine must be node or jose');
+    }
     this.#piscina = new Piscina({
       filename: opts.workerFile ?? kWorkerFile,
       minThreads: opts.threads,
@@ -209,7 +217,9 @@ export class VerifierPool {
     let results: VerifyItemResult[];
     try {
       this.#tasks++;
-      const answer = await this.#piscina.run({ keySets, items: batch.map((p) => p.item) });
+      const answer = await this.#piscina.run({
+        keySets, items: batch.map((p) => p.item), engine: this.#engine,
+      });
       results = Array.isArray(answer) ? answer : [];
     } catch {
       results = [];

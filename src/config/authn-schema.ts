@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { showValue } from './diagnostics.js';
 import {
-  type SchemaContext, boolField, cidr, customIssue, intField, mapping, nonNegativeInt,
+  type SchemaContext, boolField, cidr, customIssue, enumField, intField, mapping, nonNegativeInt,
   positiveInt, readableFile, secret,
 } from './schema-fields.js';
 import { isHttpUrl, isIssuerUrl } from './syntax.js';
@@ -40,6 +40,8 @@ export function authnSchema(ctx: SchemaContext) {
     batchMaxWaitUs: intField(0, 100000, 'expected an integer from 0 to 100000').default(200),
     inlineAlgorithms: z.array(algorithm(), { error: 'expected a list of algorithms' })
       .default(() => []),
+    // Signature arithmetic: node:crypto (measured faster) or jose/WebCrypto (src/authn/README.md).
+    engine: enumField(['node', 'jose'] as const).default('node'),
   });
 
   const cache = mapping({

@@ -17,10 +17,10 @@ let ec: TestKey;
 let ed: TestKey;
 let encKey: TestKey;
 let attacker: TestKey;
-let pool: VerifierPool;
-let inline: InlineVerifier;
-/** The two places a signature can be checked; every case below runs in both. */
-type Mode = 'pool' | 'inline';
+/** The two places a signature can be checked, each with both engines; every case runs in all four. */
+const kModes = ['pool/node', 'pool/jose', 'inline/node', 'inline/jose'] as const;
+type Mode = typeof kModes[number];
+const verifiers = new Map<Mode, VerifierPool | InlineVerifier>();
 let server: ReturnType<typeof createServer>;
 let serverUrl = '';
 let serverHits = 0;
@@ -35,7 +35,7 @@ async function check(mode: Mode, token: string, algorithms: readonly string[] = 
 }
 
 function verifier(mode: Mode): VerifierPool | InlineVerifier {
-  return mode === 'pool' ? pool : inline;
+  return verifiers.get(mode) as VerifierPool | InlineVerifier;
 }
 
 /** An HS256 token whose HMAC secret is `secret`, as an attacker with the public key builds it. */
@@ -67,15 +67,17 @@ before(async () => {
     makeKey('RS256', 'enc-1'),
     makeKey('RS256', 'attacker'),
   ]);
-  pool = new VerifierPool({ threads: 1, maxQueue: 1000, batchMaxItems: 16, batchMaxWaitUs: 200 });
   const keySet = {
     issuer: kIssuer,
     version: 1,
     keys: [rsa.jwk, rsaNoAlg.jwk, ec.jwk, ed.jwk, { ...encKey.jwk, use: 'enc' }],
   };
-  pool.setKeySet(keySet);
-  inline = new InlineVerifier(100);
-  inline.setKeySet(keySet);
+  for (const engine of ['node', 'jose'] as const) {
+    verifiers.set(`pool/${engine}`, new VerifierPool({
+      threads: 1, maxQueue: 1000, batchMaxItems: 16, batchMaxWaitUs: 200, engine }));
+    verifiers.set(`inline/${engine}`, new InlineVerifier(engine));
+  }
+  for (const v of verifiers.values()) v.setKeySet(keySet);
   server = createServer((_req, res) => {
     serverHits++;
     res.end(JSON.stringify({ keys: [attacker.jwk] }));
@@ -85,7 +87,7 @@ before(async () => {
 });
 
 after(async () => {
-  await pool?.close();
+  for (const v of verifiers.values()) if (v instanceof VerifierPool) await v.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
@@ -286,7 +288,7 @@ const kCases: readonly Case[] = [
   },
 ];
 
-for (const mode of ['pool', 'inline'] as const) {
+for (const mode of kModes) {
   describe(`authn/verifier-pool tokens (${mode})`, () => {
     for (const c of kCases) {
       test(c.why, async () => {

@@ -46,6 +46,12 @@ const kCases: readonly BadCase[] = [
     line: 8, column: 24, field: 'authn.pool.inlineAlgorithms[0]',
   },
   {
+    name: 'unknown signature engine',
+    why: 'only the two implemented engines can be chosen; a typo must not fall back silently',
+    yaml: `${kService}authn:\n  pool:\n    engine: openssl\n`,
+    line: 8, column: 13, field: 'authn.pool.engine',
+  },
+  {
     name: 'empty step in a groups claim path',
     why: 'a path like "realm_access..roles" names no claim, so it is an error at the entry',
     yaml: withIssuers('    - issuer: https://a.example\n      jwksUrl: https://a.example/jwks\n' +
@@ -194,6 +200,7 @@ describe('config/authn', () => {
       maxTokenHeaderBytes: 2048,
       pool: {
         threads: 2, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 200, inlineAlgorithms: [],
+        engine: 'node',
       },
       cache: { maxEntries: 10000, maxBytes: 16777216 },
       issuers: [],

@@ -1,6 +1,8 @@
 /**
- * Micro-benchmark of JWT signature verification: the Piscina pool with batched tasks against jose
- * run inline on the main thread, for RS256, ES256 and EdDSA. Run after a build with:
+ * Micro-benchmark of JWT signature verification for RS256, ES256 and EdDSA, with both signature
+ * engines (`authn.pool.engine`: node:crypto with prepared KeyObjects, or jose's `compactVerify`
+ * through WebCrypto), each in the Piscina pool with batched tasks and inline on the main thread.
+ * Run after a build with:
  *
  *   node dist/bench/micro/authn/verify.bench.js
  *
@@ -9,9 +11,9 @@
  * (`overriddenDuration`). Keys are generated at start; tokens are fixed for the run.
  */
 import { cpus } from 'node:os';
-import { type CryptoKey, type JWK, SignJWT, compactVerify, exportJWK, generateKeyPair } from 'jose';
+import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { Bench } from 'tinybench';
-import { VerifierPool } from '../../../src/authn/index.js';
+import { InlineVerifier, VerifierPool } from '../../../src/authn/index.js';
 
 const kBatch = 64;
 const kIssuer = 'https://issuer.bench';
@@ -20,7 +22,6 @@ const kThreads = Math.max(1, cpus().length);
 
 interface Fixture {
   readonly alg: string;
-  readonly publicKey: CryptoKey;
   readonly jwk: JWK;
   readonly tokens: readonly string[];
 }
@@ -33,14 +34,16 @@ async function fixture(alg: string): Promise<Fixture> {
       .setProtectedHeader({ alg, kid: jwk.kid as string, typ: 'at+jwt' })
       .setIssuer(kIssuer).setAudience('api://orders').setIssuedAt().setExpirationTime('1h')
       .sign(privateKey)));
-  return { alg, publicKey, jwk, tokens };
+  return { alg, jwk, tokens };
 }
 
 const fixtures = await Promise.all(kAlgs.map(fixture));
-const pool = new VerifierPool({
-  threads: kThreads, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 100,
-});
-pool.setKeySet({ issuer: kIssuer, version: 1, keys: fixtures.map((f) => f.jwk) });
+const kSizing = { threads: kThreads, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 100 };
+const keySet = { issuer: kIssuer, version: 1, keys: fixtures.map((f) => f.jwk) };
+const pools = { node: new VerifierPool({ ...kSizing, engine: 'node' }),
+  jose: new VerifierPool({ ...kSizing, engine: 'jose' }) };
+const inlines = { node: new InlineVerifier('node'), jose: new InlineVerifier('jose') };
+for (const v of [...Object.values(pools), ...Object.values(inlines)]) v.setKeySet(keySet);
 
 let sink = 0; // consumed after the run so no call can be optimized away
 
@@ -48,22 +51,26 @@ const bench = new Bench({ name: 'authn/verify', time: 1000, warmupTime: 300 });
 
 type Mode = (f: Fixture) => Promise<void>;
 
-const kModes: Readonly<Record<string, Mode>> = {
-  'pool-batched': async (f) => {
-    const results = await Promise.all(f.tokens.map((t) => pool.verify(t, kIssuer, [f.alg])));
+/** Submits all of a fixture's tokens at once and counts the verified ones. */
+function through(verifier: VerifierPool | InlineVerifier): Mode {
+  return async (f) => {
+    const results = await Promise.all(f.tokens.map((t) => verifier.verify(t, kIssuer, [f.alg])));
     for (const r of results) if (r.ok) sink++;
-  },
-  inline: async (f) => {
-    const results = await Promise.all(f.tokens.map((t) =>
-      compactVerify(t, f.publicKey, { algorithms: [f.alg] })));
-    for (const r of results) sink += r.payload.length > 0 ? 1 : 0;
-  },
+  };
+}
+
+const kModes: Readonly<Record<string, Mode>> = {
+  'pool engine=node': through(pools.node),
+  'pool engine=jose': through(pools.jose),
+  'inline engine=node': through(inlines.node),
+  'inline engine=jose': through(inlines.jose),
 };
 
 /**
  * Main-thread busy time per token: event-loop active time (ELU) over `kEluRounds` samples. This is
- * what a proxy's request thread pays, which latency alone hides (WebCrypto runs jose's inline
- * verifications on libuv's thread pool, so `inline` is not all main-thread work either).
+ * what a proxy's request thread pays, which latency alone hides (WebCrypto runs jose's
+ * verifications on libuv's thread pool, so `inline engine=jose` is not all main-thread work; add
+ * `taskset -c 0` to make every thread share one core, as the e2e bench does).
  */
 async function mainThreadUsPerToken(f: Fixture, mode: Mode): Promise<number> {
   const kEluRounds = 30;
@@ -75,7 +82,7 @@ async function mainThreadUsPerToken(f: Fixture, mode: Mode): Promise<number> {
 
 for (const f of fixtures) {
   for (const [name, mode] of Object.entries(kModes)) {
-    bench.add(`authn/verify alg=${f.alg} mode=${name}`, async () => {
+    bench.add(`authn/verify alg=${f.alg} ${name}`, async () => {
       const begin = bench.now();
       await mode(f);
       const elapsed = bench.now() - begin;
@@ -89,11 +96,11 @@ const busy: Record<string, string> = {};
 for (const f of fixtures) {
   for (const [name, mode] of Object.entries(kModes)) {
     const us = await mainThreadUsPerToken(f, mode);
-    busy[`authn/verify alg=${f.alg} mode=${name}`] = us.toFixed(1);
+    busy[`authn/verify alg=${f.alg} ${name}`] = us.toFixed(1);
   }
 }
-const tasks = pool.stats.tasks;
-await pool.close();
+const tasks = pools.node.stats.tasks + pools.jose.stats.tasks;
+await Promise.all(Object.values(pools).map((p) => p.close()));
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}`);
 console.log(`pool threads ${kThreads}, batchMaxItems 16; ${kBatch} tokens per sample; ` +
   `pool tasks ${tasks}; sink ${sink}`);

@@ -8,6 +8,7 @@
  * pool sends those items again with the key sets attached. The pool remembers nothing per worker.
  */
 import type { IssuerKeySet } from '../key-set.js';
+import type { EngineName } from './engine.js';
 
 /** One token to check in a batch; it has already passed `inspectToken` on the main thread. */
 export interface VerifyItem {
@@ -28,6 +29,8 @@ export interface VerifyItem {
 export interface VerifyBatch {
   readonly keySets: IssuerKeySet[] | undefined;
   readonly items: VerifyItem[];
+  /** The signature engine (`authn.pool.engine`); `node` when absent. */
+  readonly engine?: EngineName;
 }
 
 /** The signature verified: the key id used, the algorithm, and the parsed claims set. */
