@@ -47,3 +47,21 @@ export function writeErrorResponse(res: FrontResponse, code: ErrorCode, requestI
     res.end(body, close);
   });
 }
+
+/** RFC 6750 section 3: the route needs a bearer token and none was presented. */
+export const kAuthnChallenge: readonly string[] = ['www-authenticate', 'Bearer'];
+/** RFC 6750 section 3.1: a token was presented and refused. */
+export const kInvalidTokenChallenge: readonly string[] =
+  ['www-authenticate', 'Bearer error="invalid_token"'];
+
+/** The challenge a refusal with `code` carries: 401s ask for a (valid) bearer token. */
+export function challengeFor(code: ErrorCode): readonly string[] | undefined {
+  return code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
+    : errorSpec(code).status === 401 ? kInvalidTokenChallenge : undefined;
+}
+
+/** Framing errors after which the end of this request, and so the start of the next, is unknown. */
+export const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IAM_FRAMING_CONTENT_LENGTH_CONFLICT', 'IAM_FRAMING_AMBIGUOUS',
+  'IAM_FRAMING_TRANSFER_ENCODING_UNSUPPORTED', 'IAM_FRAMING_HEADER_INVALID',
+]);

@@ -9,22 +9,21 @@
  * `onAborted` and `onData` are attached before anything can go asynchronous.
  */
 import type { AuditLog, RevocationSet } from '../audit/index.js';
-import {
-  type Authenticator, type AuthnResult, type ForwardedCertificates, isBearerCredential,
-  kAnonymous, type Principal, withCertificate,
-} from '../authn/index.js';
+import type { Authenticator, ForwardedCertificates, Principal } from '../authn/index.js';
 import type { PolicyHolder } from '../authz/index.js';
-import { type ErrorCode, errorSpec } from '../errors/index.js';
-import type { BrowserLogin, Session } from '../login/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import type { BrowserLogin } from '../login/index.js';
 import {
   canonicalizeTarget, checkRequestHeaders, type HeaderLimits, type ServiceRegistry,
 } from '../routing/index.js';
 import {
   buildUpstreamHeaders, ResponseRelay, type TrustedProxies, type UpstreamGroup,
-  type BodyFraming, type UpstreamExchange, identityHeaders, type IdentityHeaderPlan,
-  type InternalJwtSigner,
+  type BodyFraming, type UpstreamExchange, type IdentityHeaderPlan, type InternalJwtSigner,
 } from '../upstream/index.js';
-import { writeErrorResponse } from './error-response.js';
+import { callerHeaders, certifiedCaller, decideAccess, kRefusedMethods } from './access-decision.js';
+import {
+  challengeFor, kAuthnChallenge, kBoundaryInDoubt, writeErrorResponse,
+} from './error-response.js';
 import type { FrontHandler } from './front-end.js';
 import type { Lifecycle } from './lifecycle.js';
 import { serveLoginEndpoint, writeLoginAnswer } from './login-exchange.js';
@@ -82,49 +81,10 @@ export interface ProxyHandlerOptions {
   readonly login?: BrowserLogin | undefined;
 }
 
-const kAuthnChallenge = ['www-authenticate', 'Bearer'];
-/** The header carrying the proxy-signed internal JWT (in the proxy's reserved namespace). */
-const kInternalJwtHeader = 'x-portcullis-jwt';
-/** RFC 6750 section 3.1: a token was presented and refused. */
-const kInvalidTokenChallenge = ['www-authenticate', 'Bearer error="invalid_token"'];
-
-/**
- * The value of `name` in a flat header list (names lower-case): undefined when absent, null when
- * the header is repeated (two credentials are one too many: nothing guesses which one counts).
- */
-function singleHeaderValue(headers: readonly string[], name: string): string | undefined | null {
-  let found: string | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] !== name) continue;
-    if (found !== undefined) return null;
-    found = headers[i + 1];
-  }
-  return found;
-}
-/** Every value of `name` in a flat header list, joined by "," (RFC 9110 section 5.3). */
-function joinedValue(headers: readonly string[], name: string): string | undefined {
-  let joined: string | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] !== name) continue;
-    joined = joined === undefined ? headers[i + 1] : `${joined},${headers[i + 1] as string}`;
-  }
-  return joined;
-}
-/**
- * Methods never forwarded: CONNECT would turn the proxy into a tunnel, and TRACE echoes the
- * request headers (credentials included) back to the caller.
- */
-const kRefusedMethods: ReadonlySet<string> = new Set(['CONNECT', 'TRACE']);
-/** Framing errors after which the end of this request, and so the start of the next, is unknown. */
-const kBoundaryInDoubt: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'IAM_FRAMING_CONTENT_LENGTH_CONFLICT', 'IAM_FRAMING_AMBIGUOUS',
-  'IAM_FRAMING_TRANSFER_ENCODING_UNSUPPORTED', 'IAM_FRAMING_HEADER_INVALID',
-]);
-
 /** Returns the request path for one listener (`proto` is that listener's scheme). */
 export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
   const { registry, trusted, limits, lifecycle, requestIdHeader, authenticator } = opts;
-  const { internalJwt, audit, revocations, policy, forwardedCertProxies, forwardedCerts } = opts;
+  const { internalJwt, audit, policy, forwardedCertProxies, forwardedCerts } = opts;
   const { login } = opts;
   const targetOptions = { slashes: opts.slashes, maxUrlBytes: limits.maxUrlBytes };
 
@@ -173,21 +133,12 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     const hasBody = chunked || contentLength > 0;
 
     // Step 2': an mTLS connection whose certificate cannot be used (a name unsafe to pass on, or
-    // it expired while the connection stayed open) refuses every request on it.
-    const peer = request.peer;
-    if (peer !== undefined && !peer.ok) return reject(peer.code);
-    let certified = peer?.ok === true ? peer : undefined;
-    // A trusted front proxy's X-Forwarded-Client-Cert names the caller whose certificate it
-    // checked (on the mTLS listener it replaces the proxy's own); from anyone else it is ignored
-    // here and, as an x-forwarded- header, never forwarded.
-    if (forwardedCertProxies.has(remoteAddress)) {
-      const xfcc = joinedValue(headers, 'x-forwarded-client-cert');
-      if (xfcc !== undefined) {
-        const forwarded = forwardedCerts.read(xfcc);
-        if (!forwarded.ok) return reject(forwarded.code);
-        certified = forwarded;
-      }
-    }
+    // it expired while the connection stayed open) refuses every request on it. A trusted front
+    // proxy's X-Forwarded-Client-Cert names the caller whose certificate it checked; from anyone
+    // else it is ignored here and, as an x-forwarded- header, never forwarded.
+    const certified = certifiedCaller(request.peer, remoteAddress, headers, forwardedCertProxies,
+      forwardedCerts);
+    if (typeof certified === 'string') return reject(certified);
 
     // Step 3: the one canonical path that routing, policy and the upstream all see.
     const hostText = host.port === undefined ? host.host : `${host.host}:${host.port}`;
@@ -250,10 +201,8 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
       }
       record.refuse(code, isAborted ? 'aborted' : 'refused');
       if (!isAborted) {
-        const extra = code === 'IAM_AUTHN_REQUIRED' ? kAuthnChallenge
-          : errorSpec(code).status === 401 ? kInvalidTokenChallenge : undefined;
-        writeErrorResponse(res, code, requestId, pump !== undefined && !pump.isComplete, extra,
-          requestIdHeader);
+        writeErrorResponse(res, code, requestId, pump !== undefined && !pump.isComplete,
+          challengeFor(code), requestIdHeader);
       }
       end();
     };
@@ -280,17 +229,8 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
     // along as headers.
     const forward = (principal: Principal | undefined, obligations: readonly string[]): void => {
       record.decision = 'allow';
-      let identity: string[] | undefined;
-      if (principal !== undefined && service.identity.headers) {
-        identity = identityHeaders(principal, service.identity.plan);
-        if (identity === undefined) return refuse('IAM_AUTHN_CLAIM_INVALID');
-      }
-      if (principal !== undefined && service.identity.internalJwt && internalJwt !== undefined) {
-        const jwt = internalJwt.sign(principal, service.name, requestId,
-          Math.floor(Date.now() / 1000));
-        identity = [...(identity ?? []), kInternalJwtHeader, jwt];
-      }
-      if (obligations.length > 0) identity = [...(identity ?? []), ...obligations];
+      const identity = callerHeaders(service, principal, obligations, internalJwt, requestId);
+      if (identity === null) return refuse('IAM_AUTHN_CLAIM_INVALID');
       relay = new ResponseRelay({
         res,
         requestId,
@@ -320,92 +260,13 @@ export function createProxyHandler(opts: ProxyHandlerOptions): FrontHandler {
       pump?.bind(exchange);
     };
 
-    // Step 6b (run after step 6): authorize. The policy decides; an anonymous caller whom
-    // credentials might let in is asked for them (401), anyone else is refused (403). The
-    // deciding rule and bundle go into the audit record.
-    const authorize = (principal: Principal): void => {
-      const authzStartMs = performance.now();
-      const decision = policy.decide({
-        service: service.name, method, path: match.upstreamPath, headers,
-        sourceAddress: remoteAddress, nowMs: Date.now(), principal,
-      });
-      record.authzUs = Math.round((performance.now() - authzStartMs) * 1000);
-      record.rule = decision.ruleId;
-      record.bundleVersion = decision.bundleVersion === 0 ? null : String(decision.bundleVersion);
-      record.bundleDigest = decision.bundleDigest === '' ? null : decision.bundleDigest;
-      if (decision.allow) {
-        return forward(principal.kind === 'anonymous' ? undefined : principal, decision.obligations);
-      }
-      if (principal.kind === 'anonymous' && decision.credentialsMayHelp) {
-        return refuse('IAM_AUTHN_REQUIRED');
-      }
-      refuse(decision.code ?? 'IAM_AUTHZ_DENIED');
-    };
-    if (service.access === 'public') return authorize(kAnonymous);
-
-    // Step 6: authenticate. A bearer token names the principal, with the connection's client
-    // certificate (if any) filled in so that policy can require both; without a token the
-    // certificate is the credential, and a token that cannot be verified never falls back to
-    // it. A cache hit answers at once; a miss waits for the verifier pool, and everything
-    // written after it is corked (writeErrorResponse, the relay). A revoked credential is
-    // refused here, cached or not: a Map lookup, no I/O.
-    const authorization = singleHeaderValue(headers, 'authorization');
-    if (authorization === null) return refuse('IAM_AUTHN_TOKEN_MALFORMED');
-    const accept = (principal: Principal): void => {
-      record.principal = principal;
-      if (revocations.match(principal) !== undefined) return refuse('IAM_AUTHN_REVOKED');
-      authorize(principal);
-    };
-    if (certified !== undefined && (authorization === undefined || authenticator === undefined)) {
-      if (authorization !== undefined && isBearerCredential(authorization)) {
-        return refuse('IAM_AUTHN_ISSUER_UNKNOWN');
-      }
-      return accept(certified.principal);
-    }
-    // Step 6a: without a token, a service in login mode takes the browser session, if live.
-    if (authorization === undefined && service.login && login !== undefined) {
-      const sessionStartMs = performance.now();
-      const fromSession = (session: Session | undefined): void => {
-        record.authnUs = Math.round((performance.now() - sessionStartMs) * 1000);
-        if (session === undefined) {
-          return service.access === 'authenticated' ? refuse('IAM_AUTHN_REQUIRED')
-            : authorize(kAnonymous);
-        }
-        // A revoked session is refused (by accept) and ended.
-        if (revocations.match(session.principal) !== undefined) login.end(session);
-        accept(session.principal);
-      };
-      const found = login.sessionOf(headers, remoteAddress, Date.now());
-      if (!(found instanceof Promise)) return fromSession(found);
-      return void found.then((session) => {
-        if (!isFinished && !isAborted) fromSession(session);
-      }, () => refuse('IAM_LOGIN_SESSION_STORE_UNAVAILABLE'));
-    }
-    if (service.access === undefined) {
-      // Policy mode: no credential means anonymous; a credential nobody can verify is refused.
-      if (authorization === undefined) return authorize(kAnonymous);
-      if (authenticator === undefined) return refuse('IAM_AUTHN_REQUIRED');
-    }
-    if (authenticator === undefined) return refuse('IAM_AUTHN_REQUIRED');
-    const authnStartMs = performance.now();
-    const authenticated = (result: AuthnResult, isSync: boolean): void => {
-      record.authnUs = Math.round((performance.now() - authnStartMs) * 1000);
-      if (!result.ok) {
-        // Another scheme (Basic, ...) is no credential to the proxy: the certificate still is.
-        if (result.code === 'IAM_AUTHN_REQUIRED' && certified !== undefined) {
-          return accept(certified.principal);
-        }
-        record.cacheHit = isSync ? null : false;
-        return refuse(result.code);
-      }
-      record.cacheHit = result.isCacheHit;
-      accept(withCertificate(result.principal, certified?.certificate));
-    };
-    const outcome = authenticator.authenticate(authorization);
-    if (!(outcome instanceof Promise)) return authenticated(outcome, true);
-    outcome.then((result) => {
-      if (isFinished || isAborted) return;
-      authenticated(result, false);
-    }, () => refuse('IAM_SERVER_INTERNAL'));
+    // Step 6: authenticate (a token, a client certificate or a browser session), check
+    // revocations, authorize (access-decision.ts). A cache hit answers at once; a miss waits for
+    // the verifier pool, and everything written after it is corked (writeErrorResponse, the
+    // relay).
+    decideAccess(opts, {
+      service, method, path: match.upstreamPath, headers, sourceAddress: remoteAddress, certified,
+      record, allow: forward, refuse, isLive: () => !isFinished && !isAborted,
+    });
   };
 }
