@@ -14,6 +14,7 @@ import { type LoginStage, startLoginStage } from './login/index.js';
 import { ServiceRegistry, type RouteSpec } from './routing/index.js';
 import { createProxyHandler, type ServiceRuntime } from './server/proxy-handler.js';
 import { uwsHandler } from './server/front-end-uws.js';
+import { createDecisionHandler } from './server/decision-handler.js';
 import { listenMtls, type MtlsListener } from './server/listener-mtls.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { listenApp, type BoundListener } from './server/listen.js';
@@ -30,6 +31,8 @@ export interface RunningProxy {
   readonly admin: BoundListener;
   /** The mTLS listener, when `listeners.mtls` is configured. */
   readonly mtls: MtlsListener | undefined;
+  /** The decision listener, when `listeners.decision` is configured. */
+  readonly decision: BoundListener | undefined;
   readonly lifecycle: Lifecycle;
   /** The audit log, metrics, session table, live feed and revocations. */
   readonly audit: AuditStage;
@@ -196,6 +199,13 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     ...pipeline, proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
     login: login?.login,
   }), 'proxy', config.routing.requestIdHeader));
+  // Step 4b: the decision listener: ingresses ask, nothing is forwarded.
+  const decisionConfig = config.listeners.decision;
+  const decisionApp = decisionConfig === undefined ? undefined : loaded.uws.App();
+  decisionApp?.any('/*', uwsHandler(createDecisionHandler({
+    ...pipeline, ingress: new TrustedProxies(decisionConfig?.trustedIngress ?? []),
+    flavor: decisionConfig?.flavor ?? 'nginx', pathPrefix: decisionConfig?.pathPrefix,
+  }), 'decision', config.routing.requestIdHeader));
   // Step 5: the admin listener, separate from the proxy.
   const adminApp = loaded.uws.App();
   registerAdminRoutes(adminApp, {
@@ -221,6 +231,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
   // Step 6: bind them all; a failure closes whatever was already opened.
   let proxy: BoundListener | undefined;
   let mtls: MtlsListener | undefined;
+  let decision: BoundListener | undefined;
   let admin: BoundListener;
   try {
     proxy = await listenApp(loaded.uws, app, config.listeners.proxy.host,
@@ -240,10 +251,15 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
         handle: createProxyHandler({ ...pipeline, proto: 'https' }),
       });
     }
+    if (decisionApp !== undefined && decisionConfig !== undefined) {
+      decision = await listenApp(loaded.uws, decisionApp, decisionConfig.host,
+        decisionConfig.port);
+    }
     admin = await listenApp(loaded.uws, adminApp, config.listeners.admin.host,
       config.listeners.admin.port);
   } catch (err) {
     proxy?.close();
+    decision?.close();
     mtls?.close();
     await mtls?.closeConnections(0);
     await Promise.all(groups.map((g) => g.close()));
@@ -257,9 +273,11 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
 
   const bound = proxy;
   const boundMtls = mtls;
+  const boundDecision = decision;
   const stop = async (drainTimeoutMs = config.shutdown.drainTimeoutMs): Promise<boolean> => {
     bound.close();
     boundMtls?.close();
+    boundDecision?.close();
     const isDrained = await lifecycle.drain(drainTimeoutMs);
     // Every request has ended (or the drain gave up): serve nothing more, then write every
     // record before exiting.
@@ -279,5 +297,5 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     await demo?.close();
     return isDrained;
   };
-  return { proxy: bound, admin, mtls: boundMtls, lifecycle, audit, stop };
+  return { proxy: bound, admin, mtls: boundMtls, decision: boundDecision, lifecycle, audit, stop };
 }

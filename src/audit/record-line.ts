@@ -101,6 +101,7 @@ const kMaxCachedSegments = 4_096;
 
 const kOutcomeIndex: Readonly<Record<AuditRecord['outcome'], number>> = {
   forwarded: 0, refused: 1, dropped: 2, aborted: 3, upstream_error: 4, redirected: 5,
+  answered: 6,
 };
 /** How many outcomes there are: the status-part key multiplies by it, so no two keys collide. */
 const kOutcomeCount = Object.keys(kOutcomeIndex).length;

@@ -26,6 +26,8 @@ export type AuditOutcome =
   | 'forwarded'
   /** The proxy answered itself with a redirect (browser login: to the IdP, back, logout). */
   | 'redirected'
+  /** The decision listener answered an ingress's check with allow (nothing forwarded). */
+  | 'answered'
   /** The proxy answered itself with an error code. */
   | 'refused'
   /** The connection was closed without an answer (framing in doubt). */
@@ -35,8 +37,8 @@ export type AuditOutcome =
   /** Forwarded, but the upstream failed (connect, timeout, reset, malformed). */
   | 'upstream_error';
 
-/** Which listener took the request. */
-export type AuditListener = 'proxy' | 'mtls';
+/** Which listener took the request (`decision`: an ingress's check, see src/server/). */
+export type AuditListener = 'proxy' | 'mtls' | 'decision';
 
 /**
  * One request's record. Created by `AuditLog.open` at the start of the handler; stages set the
@@ -108,6 +110,13 @@ export class AuditRecord {
     const status = errorSpec(code).status;
     if (outcome === 'refused') this.status = status;
     this.decision ??= decisionOf(status);
+  }
+
+  /** Marks a check on the decision listener as answered with allow and `status` (200). */
+  answer(status: number): void {
+    this.decision = 'allow';
+    this.status = status;
+    this.outcome = 'answered';
   }
 
   /**

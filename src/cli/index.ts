@@ -114,6 +114,8 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     proxy: `${running.proxy.host}:${running.proxy.port}`,
     admin: `${running.admin.host}:${running.admin.port}`,
     ...(running.mtls === undefined ? {} : { mtls: `${running.mtls.host}:${running.mtls.port}` }),
+    ...(running.decision === undefined ? {}
+      : { decision: `${running.decision.host}:${running.decision.port}` }),
     services: config.services.map((s) => s.name),
     version: version(),
   });

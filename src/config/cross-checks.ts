@@ -155,8 +155,9 @@ function checkListenerPorts(root: Rec, ctx: Ctx): void {
     { path: ['listeners', 'proxy'], ...pick(asRecord(listeners?.['proxy'])) },
     { path: ['listeners', 'admin'], ...pick(asRecord(listeners?.['admin'])) },
   ];
-  if (asRecord(listeners?.['mtls']) !== undefined) {
-    candidates.push({ path: ['listeners', 'mtls'], ...pick(asRecord(listeners?.['mtls'])) });
+  for (const name of ['mtls', 'decision']) {
+    const block = asRecord(listeners?.[name]);
+    if (block !== undefined) candidates.push({ path: ['listeners', name], ...pick(block) });
   }
   if (demo?.['enabled'] === true) {
     candidates.push({ path: ['demo'], host: '127.0.0.1', port: demo['port'] });

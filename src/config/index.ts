@@ -6,8 +6,9 @@
 export {
   type Config, type ConfigInput, type ServiceConfig, type UpstreamConfig, type ListenerConfig,
   type MtlsListenerConfig, type AuthnConfig, type IssuerConfig, type AuditConfig,
-  type RevocationConfig, type LoginConfig,
+  type RevocationConfig, type LoginConfig, type DecisionListenerConfig,
 } from './schema.js';
+export { type DecisionFlavor, kDecisionFlavors } from './decision-schema.js';
 export { type JwsAlgorithm, kJwsAlgorithms, kMaxClaimPathDepth } from './authn-schema.js';
 export {
   type ConfigDiagnostic, type ConfigErrorCode, ConfigLoadError, formatDiagnostic,

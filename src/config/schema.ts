@@ -13,6 +13,7 @@ import { attributeMap, authnSchema } from './authn-schema.js';
 import { auditSchema, revocationSchema } from './audit-schema.js';
 import { checkIdentityNames, identityHeaderName } from './identity-schema.js';
 import { checkConfigCrossFields, checkUpstreamTLS } from './cross-checks.js';
+import { decisionListenerSchema } from './decision-schema.js';
 import { checkLoginBlock, loginSchema } from './login-schema.js';
 import { checkPolicyBlock, policySchema } from './policy-schema.js';
 import { type SecretValue } from './secret-value.js';
@@ -48,6 +49,8 @@ export function buildConfigSchema(ctx: SchemaContext) {
         .min(1, { error: 'expected at least one CA file: client certificates must chain to it' }),
       crlFile: readableFile(ctx).optional(),
     }).optional(),
+    // Optional: answers allow/deny to an ingress's auth checks (decision-schema.ts).
+    decision: decisionListenerSchema().optional(),
   });
 
   const limits = mapping({
@@ -190,6 +193,9 @@ export type ListenerConfig = Config['listeners']['admin'];
 
 /** The optional mTLS listener (`listeners.mtls`): its TLS files and the client CAs. */
 export type MtlsListenerConfig = NonNullable<Config['listeners']['mtls']>;
+
+/** The optional decision listener (`listeners.decision`): flavor and trusted ingresses. */
+export type DecisionListenerConfig = NonNullable<Config['listeners']['decision']>;
 
 /** The `audit` block: sink, queue, redaction, live feed, session table. */
 export type AuditConfig = Config['audit'];

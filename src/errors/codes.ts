@@ -458,6 +458,33 @@ export const kErrorCodes = {
     message: 'The proxy could not decide on this request.',
   },
 
+  // Decision API (src/server/decision-*.ts): checks asked by an ingress (nginx, Envoy, Traefik)
+  IAM_DECISION_PEER_UNTRUSTED: {
+    status: 403,
+    reason: 'decision_peer_untrusted',
+    message: 'The decision API answers only the configured ingress addresses.',
+  },
+  IAM_DECISION_ORIGINAL_MISSING: {
+    status: 400,
+    reason: 'original_missing',
+    message: 'The check request lacks the original method, URI, host or client address.',
+  },
+  IAM_DECISION_ORIGINAL_INVALID: {
+    status: 400,
+    reason: 'original_invalid',
+    message: 'A header describing the original request is repeated, malformed or contradictory.',
+  },
+  IAM_DECISION_PATH_PREFIX_MISMATCH: {
+    status: 400,
+    reason: 'path_prefix_mismatch',
+    message: 'The check request path does not start with the configured path prefix.',
+  },
+  IAM_DECISION_BODY_UNSUPPORTED: {
+    status: 400,
+    reason: 'decision_body_unsupported',
+    message: 'A check request must not carry a body.',
+  },
+
   // Configuration and start-up (src/config/, src/server/); raised before serving, never per request
   IAM_CONFIG_INVALID: {
     status: 500,

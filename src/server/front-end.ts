@@ -11,8 +11,11 @@
 import type { CertificateIdentity, Principal } from '../authn/index.js';
 import type { ErrorCode } from '../errors/index.js';
 
-/** The listener a request arrived on (config `listeners.<name>`); the audit record names it. */
-export type ListenerName = 'proxy' | 'mtls';
+/**
+ * The listener a request arrived on (config `listeners.<name>`); the audit record names it.
+ * `decision` takes an ingress's auth checks (decision-handler.ts) and forwards nothing.
+ */
+export type ListenerName = 'proxy' | 'mtls' | 'decision';
 
 /**
  * The client certificate of an mTLS connection as the request path sees it: the identity it

@@ -100,6 +100,10 @@ describe('audit/record-line', () => {
       ['a cache hit forwarded with 200', (r) => {
         r.decision = 'allow'; r.cacheHit = true; r.endExchange(200, null, false);
       }],
+      // The same status and cache state as the line above: only the outcome tells them apart.
+      ['a decision check answered allow with 200', (r) => {
+        r.cacheHit = true; r.answer(200);
+      }],
       ['a cache hit answered 302 by the upstream', (r) => {
         r.decision = 'allow'; r.cacheHit = true; r.endExchange(302, null, false);
         r.upstreamStatus = null;

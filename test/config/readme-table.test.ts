@@ -70,6 +70,20 @@ describe('config/readme-table', () => {
     }
   });
 
+  test('every decision-listener key the loader fills in is documented with its default',
+    async () => {
+      const block = "{ flavor: envoy, trustedIngress: ['10.0.0.1'], pathPrefix: /authz }";
+      const config = await loadConfigText(`listeners: { decision: ${block} }\n${minimal}`,
+        'readme.yaml', tmpdir());
+      const rows = readmeRows();
+      const given = new Set(['flavor', 'trustedIngress', 'pathPrefix']);
+      for (const [key, value] of leaves(config.listeners.decision, '', new Map())) {
+        const row = `listeners.decision.${key}`;
+        assert.ok(rows.has(row), `README has no row for ${row}`);
+        if (!given.has(key)) assert.equal(rows.get(row), spelled(value), `default of ${row}`);
+      }
+    });
+
   test('every issuer key the loader fills in is documented with its default', async () => {
     const issuers = "  issuers:\n    - { issuer: 'https://a.example', discovery: true }\n";
     const yaml = `${minimal}authn:\n${issuers}`;

@@ -13,6 +13,8 @@ export interface TestProxy {
   readonly adminPort: number;
   /** The mTLS listener's port, when the YAML configures `listeners.mtls`. */
   readonly mtlsPort: number | undefined;
+  /** The decision listener's port, when the YAML configures `listeners.decision`. */
+  readonly decisionPort: number | undefined;
   readonly running: RunningProxy;
   stop(drainTimeoutMs?: number): Promise<boolean>;
 }
@@ -32,6 +34,7 @@ export async function startTestProxy(yaml: string): Promise<TestProxy> {
     port: running.proxy.port,
     adminPort: running.admin.port,
     mtlsPort: running.mtls?.port,
+    decisionPort: running.decision?.port,
     running,
     stop: (ms = 2000) => running.stop(ms),
   };

@@ -51,15 +51,17 @@ function decodeChunked(buf: Buffer): Buffer | undefined {
  * With `expectNoBody` (HEAD requests), the response ends after the head. With `waitForCloseMs`,
  * waits that long after a complete response to see whether the server closes the connection.
  * With `tls`, the bytes go over TLS (a refused handshake resolves as `status: 0`, closed).
+ * With `localAddress` (another loopback address such as 127.0.0.2), the connection comes from it.
  */
 export function rawRequest(port: number, request: string | Buffer,
   opts: { timeoutMs?: number; expectNoBody?: boolean; waitForCloseMs?: number;
-    tls?: tls.ConnectionOptions } = {}):
+    tls?: tls.ConnectionOptions; localAddress?: string } = {}):
   Promise<RawResponse> {
   const { timeoutMs = 3000, expectNoBody = false, waitForCloseMs = 0 } = opts;
   return new Promise((resolve) => {
-    const socket = opts.tls === undefined ? net.connect(port, '127.0.0.1')
-      : tls.connect({ ...opts.tls, port, host: '127.0.0.1' });
+    const from = opts.localAddress === undefined ? {} : { localAddress: opts.localAddress };
+    const socket = opts.tls === undefined ? net.connect({ port, host: '127.0.0.1', ...from })
+      : tls.connect({ ...opts.tls, port, host: '127.0.0.1', ...from });
     const chunks: Buffer[] = [];
     let isDone = false;
     const finish = (isClosed: boolean): void => {
