@@ -199,11 +199,14 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     ...pipeline, proto: config.listeners.proxy.tls === undefined ? 'http' : 'https',
     login: login?.login,
   }), 'proxy', config.routing.requestIdHeader));
-  // Step 4b: the decision listener: ingresses ask, nothing is forwarded.
+  // Step 4b: the decision listener: ingresses ask, nothing is forwarded. No browser login
+  // there: a session cookie in a check is no credential, since the ingress would pass it on to
+  // the service (nothing strips it) and cannot follow a redirect to log in (server/README.md).
   const decisionConfig = config.listeners.decision;
   const decisionApp = decisionConfig === undefined ? undefined : loaded.uws.App();
   decisionApp?.any('/*', uwsHandler(createDecisionHandler({
-    ...pipeline, ingress: new TrustedProxies(decisionConfig?.trustedIngress ?? []),
+    ...pipeline, login: undefined,
+    ingress: new TrustedProxies(decisionConfig?.trustedIngress ?? []),
     flavor: decisionConfig?.flavor ?? 'nginx', pathPrefix: decisionConfig?.pathPrefix,
   }), 'decision', config.routing.requestIdHeader));
   // Step 5: the admin listener, separate from the proxy.

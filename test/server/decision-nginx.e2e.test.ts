@@ -264,6 +264,24 @@ describe('server/decision listener behind nginx auth_request', { skip }, () => {
     assert.deepEqual(seen.header('x-app-view'), []);
   });
 
+  test('client identity headers beside a valid token: the upstream sees the answer\'s values only', async () => {
+    // u-reader has no groups: the answer carries no X-Portcullis-Groups, so nginx sets it
+    // empty, which removes the client's copy. The underscore spelling (which some servers
+    // fold into the dashed name) is dropped by nginx's default ignore_invalid_headers.
+    const answer = await viaNginx('/private/report', { authorization: `Bearer ${reader}`,
+      'x-portcullis-subject': 'root', 'x-portcullis-credential': 'mtls',
+      'x-portcullis-groups': 'admins', 'x-app-view': 'admin', 'x_portcullis_subject': 'root' });
+    assert.equal(answer.status, 200);
+    const seen = upstreamSaw(answer.id);
+    assert.ok(seen !== undefined);
+    assert.deepEqual(seen.header('x-portcullis-subject'), ['u-reader']);
+    assert.deepEqual(seen.header('x-portcullis-credential'), ['jwt']);
+    assert.deepEqual(seen.header('x-portcullis-groups'), []);
+    assert.deepEqual(seen.header('x-app-view'), ['reader']);
+    assert.deepEqual(seen.header('x_portcullis_subject'), []);
+    assert.equal((await recordOf(answer.id)).principal?.subject, 'u-reader');
+  });
+
   test('policy source conditions see the client nginx saw, not the ingress, nor a spoof', async () => {
     // A denied anonymous caller gets 401 (the engine cannot rule out that a credential helps).
     assert.equal((await viaNginx('/lan/printer')).status, 200, 'the client is 127.0.0.1');

@@ -63,6 +63,8 @@ export interface LoginHarnessOptions {
   readonly idp?: TestIdp;
   /** The test PKI whose CA browsers trust (share one between instances); default: a new one. */
   readonly pki?: TestPki;
+  /** Adds a decision listener (flavor nginx, port 0) answering these ingress addresses. */
+  readonly decisionIngress?: readonly string[];
   readonly logger?: Logger;
 }
 
@@ -77,11 +79,14 @@ export async function startLoginHarness(opts: LoginHarnessOptions = {}): Promise
   const front = opts.frontProxies === undefined ? ''
     : `routing: { trustedProxies: [${opts.frontProxies.map((a) => `'${a}'`).join(', ')}] }\n`;
 
+  const decision = opts.decisionIngress === undefined ? ''
+    : `  decision: { host: 127.0.0.1, port: 0, flavor: nginx, trustedIngress: [${
+      opts.decisionIngress.map((a) => `'${a}'`).join(', ')}] }\n`;
   const access = (kind: string): string => opts.policy === undefined ? `access: ${kind}` : '';
   const yaml = `listeners:
   proxy: { host: 127.0.0.1, port: 0${tls} }
   admin: { host: 127.0.0.1, port: 0 }
-${front}${/^audit:/m.test(opts.extraYaml ?? '') ? '' : 'audit: { sink: none }\n'}authn:
+${decision}${front}${/^audit:/m.test(opts.extraYaml ?? '') ? '' : 'audit: { sink: none }\n'}authn:
   issuers:
     - issuer: '${idp.issuer}'
       discovery: true
