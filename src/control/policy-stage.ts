@@ -42,7 +42,7 @@ export function accessPolicySource(services: Config['services']): string {
       services: [s.name],
       paths: ['/**'],
     })),
-  });
+  }, { aliasDuplicateObjects: false }); // policy files take no aliases (src/policy/yaml-tree.ts)
 }
 
 /** Starts the stage. With sources, waits for each one's first attempt before returning. */

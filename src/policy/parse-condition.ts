@@ -9,10 +9,9 @@
  *
  * Values are literals: a string is compared byte for byte, never as a pattern.
  */
-import { type Node, isMap } from 'yaml';
 import { parseCidr } from './ip-address.js';
 import type { AttributeRef, Condition, TimeWindow } from './model.js';
-import type { YamlReader } from './yaml-reader.js';
+import { type Node, type YamlReader, isMap } from './yaml-reader.js';
 
 /** Conditions nest at most this deep (bounds the evaluator's recursion). */
 const kMaxDepth = 16;
@@ -49,7 +48,7 @@ function parseComparison(r: YamlReader, node: Node, entries: ReturnType<YamlRead
     const values = r.strings(valueNode, `${source} in`);
     return values === undefined ? undefined : { op, attr, values };
   }
-  if (op === 'equals' && isMap(r.deref(valueNode))) {
+  if (op === 'equals' && isMap(valueNode)) {
     const ref = r.map(valueNode, 'equals', ['path']);
     if (ref === undefined || !r.requires(ref, valueNode, 'equals', ['path'])) return undefined;
     const param = r.string(ref.get('path')!.value, 'equals.path');

@@ -6,14 +6,14 @@
  * mapping with any of `version`, `roles`, `assignments`, `rules`; `version` appears in exactly one
  * file. See docs/policy-language.md for the language.
  */
-import { type Node, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import { DiagnosticSink } from './diagnostics.js';
 import {
   type Assignment, type CredentialKind, type PathPattern, type PatternSegment, type Policy,
   type Role, type Rule, type SourcePos, type SubjectMatcher,
 } from './model.js';
 import { parseCondition } from './parse-condition.js';
-import { YamlReader } from './yaml-reader.js';
+import { type Node, YamlReader, isMap, isScalar } from './yaml-reader.js';
+import { LineIndex, YamlTreeError, parseYamlTree, withoutBom } from './yaml-tree.js';
 
 /** A policy source file: its name relative to the policy directory, and its text. */
 export interface PolicyFile {
@@ -26,7 +26,6 @@ const kRoleName = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const kServiceName = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const kMethod = /^[A-Z][A-Z0-9_-]{0,31}$/;
 const kParamName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const kMaxAliasCount = 100;
 /** Principal fields an assignment can match, by their key in `assignments` entries. */
 const kAssignKeys = {
   groups: 'group', scopes: 'scope', clients: 'client', subjects: 'subject', spiffe: 'spiffe',
@@ -109,7 +108,7 @@ class FileParser {
         continue;
       }
       let inherits: string[] = [];
-      const roleValue = r.deref(value);
+      const roleValue = value;
       if (roleValue !== null && !(isScalar(roleValue) && roleValue.value === null)) {
         const e = r.map(value, `roles.${name}`, ['inherits']);
         const list = e?.get('inherits');
@@ -142,7 +141,7 @@ class FileParser {
 
   who(input: Node | null): SubjectMatcher[] | undefined {
     const r = this.#r;
-    const node = r.deref(input);
+    const node = input;
     if (isScalar(node) && typeof node.value === 'string') {
       if (node.value === 'anyone' || node.value === 'authenticated' || node.value === 'anonymous') {
         return [{ kind: node.value }];
@@ -270,25 +269,18 @@ export function parsePolicy(files: readonly PolicyFile[]): ParseResult {
     sink.error(109, { file: '.', line: 1, column: 1 }, 'no policy files (*.yaml, *.yml) found');
   }
   for (const file of sorted) {
-    const lines = new LineCounter();
-    // Repeated keys are found by the reader (PC102) in linear time; the yaml package's own check
-    // compares every key with every earlier one, quadratic in a mapping of many roles.
-    const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-    const reader = new YamlReader(file.name, lines, sink, doc);
-    const problems = [...doc.errors, ...doc.warnings];
-    for (const p of problems) {
-      const { line, col } = lines.linePos(p.pos[0]);
-      sink.error(100, { file: file.name, line, column: col }, `invalid YAML: ${p.code}`);
+    const text = withoutBom(file.text);
+    const lines = new LineIndex(text);
+    let top: Node | null;
+    try {
+      top = parseYamlTree(text);
+    } catch (err) {
+      if (!(err instanceof YamlTreeError)) throw err;
+      const { line, col } = lines.at(err.offset);
+      sink.error(100, { file: file.name, line, column: col }, `invalid YAML: ${err.message}`);
+      continue;
     }
-    if (problems.length > 0) continue;
-    // TODO(perf): parseDocument (the `yaml` package's lexer, parser and composer) is most of the
-    // compile time: 1.6-2.3 s of 1.7-2.5 s for 10,000 rules on the bench VM, at the 2 s target.
-    // A faster YAML front end that keeps line numbers would leave room.
-    new FileParser(reader, state).file(doc.contents as Node | null);
-    if (reader.aliasCount > kMaxAliasCount) {
-      sink.error(100, { file: file.name, line: 1, column: 1 },
-        `invalid YAML: more than ${kMaxAliasCount} alias uses`);
-    }
+    new FileParser(new YamlReader(file.name, lines, sink), state).file(top);
   }
   if (state.version === undefined && sorted.length > 0) {
     sink.error(108, { file: sorted[0]!.name, line: 1, column: 1 },

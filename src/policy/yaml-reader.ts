@@ -3,45 +3,47 @@
  * not of the expected shape. The parser (`parse.ts`) walks policy files with it, so that every
  * diagnostic names the file, line and column of the value at fault.
  */
-import { type Document, type LineCounter, type Node, isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { SourcePos } from './model.js';
+import type { LineIndex, YamlMap, YamlNode, YamlScalar, YamlSeq } from './yaml-tree.js';
 
-/** Alias uses followed per file before the reader stops resolving them. */
-const kMaxAliasUses = 100;
+/** A node of a policy file (yaml-tree.ts); null where the file has nothing. */
+export type Node = YamlNode;
 
-/** A mapping's entries by key, each with its value node (null for `key:` with no value). */
+/** A mapping's entries by key, each with its value node (a null scalar for `key:`). */
 export type MapEntries = Map<string, { readonly keyNode: Node; readonly value: Node | null }>;
+
+/** Whether `node` is a mapping. */
+export function isMap(node: Node | null | undefined): node is YamlMap {
+  return node?.kind === 'map';
+}
+
+/** Whether `node` is a scalar (string, number, boolean or null). */
+export function isScalar(node: Node | null | undefined): node is YamlScalar {
+  return node?.kind === 'scalar';
+}
+
+/** Whether `node` is a list. */
+export function isSeq(node: Node | null | undefined): node is YamlSeq {
+  return node?.kind === 'seq';
+}
 
 /** Reads one file's nodes. Every method reports its own diagnostic and returns undefined. */
 export class YamlReader {
   readonly file: string;
-  readonly #lines: LineCounter;
+  readonly #lines: LineIndex;
   readonly #sink: DiagnosticSink;
-  readonly #doc: Document;
 
-  constructor(file: string, lines: LineCounter, sink: DiagnosticSink, doc: Document) {
+  constructor(file: string, lines: LineIndex, sink: DiagnosticSink) {
     this.file = file;
     this.#lines = lines;
     this.#sink = sink;
-    this.#doc = doc;
-  }
-
-  /** Alias uses followed so far; past the limit they resolve to nothing (YAML "billion laughs"). */
-  aliasCount = 0;
-
-  /** The node an alias (`*name`) stands for; other nodes as they are. */
-  deref(node: Node | null): Node | null {
-    if (!isAlias(node)) return node;
-    // Every use is counted, so nested aliases cannot multiply the work unboundedly.
-    if (++this.aliasCount > kMaxAliasUses) return null;
-    return (node.resolve(this.#doc) ?? null) as Node | null;
   }
 
   /** The position of `node` (the file start when it has none). */
   pos(node: Node | null | undefined): SourcePos {
-    const offset = node?.range?.[0] ?? 0;
-    const { line, col } = this.#lines.linePos(offset);
+    const offset = node?.offset ?? 0;
+    const { line, col } = this.#lines.at(offset);
     return { file: this.file, line, column: col };
   }
 
@@ -53,14 +55,14 @@ export class YamlReader {
 
   /** A mapping with string keys, each key among `allowed` (undefined allows any key). */
   map(input: Node | null, what: string, allowed?: readonly string[]): MapEntries | undefined {
-    const node = this.deref(input);
+    const node = input;
     if (!isMap(node)) {
       this.error(101, node, `${what}: expected a mapping`);
       return undefined;
     }
     const entries: MapEntries = new Map();
-    for (const pair of node.items) {
-      const keyNode = pair.key as Node;
+    for (const pair of node.pairs) {
+      const keyNode = pair.key;
       if (!isScalar(keyNode) || typeof keyNode.value !== 'string') {
         this.error(101, keyNode, `${what}: keys must be strings`);
         continue;
@@ -74,24 +76,24 @@ export class YamlReader {
         this.error(102, keyNode, `${what}: key "${key}" appears twice`);
         continue;
       }
-      entries.set(key, { keyNode, value: (pair.value ?? null) as Node | null });
+      entries.set(key, { keyNode, value: pair.value });
     }
     return entries;
   }
 
   /** The items of a list. */
   list(input: Node | null, what: string): Node[] | undefined {
-    const node = this.deref(input);
+    const node = input;
     if (!isSeq(node)) {
       this.error(101, node, `${what}: expected a list`);
       return undefined;
     }
-    return node.items as Node[];
+    return [...node.items];
   }
 
   /** A string scalar (quoted or plain, but a string: `42` or `true` must be quoted). */
   string(input: Node | null, what: string): string | undefined {
-    const node = this.deref(input);
+    const node = input;
     if (!isScalar(node) || typeof node.value !== 'string') {
       this.error(101, node, `${what}: expected a string (quote numbers and booleans)`);
       return undefined;
@@ -101,7 +103,7 @@ export class YamlReader {
 
   /** A non-empty list of strings, each checked against `pattern` when given. */
   strings(input: Node | null, what: string, pattern?: RegExp, hint?: string): string[] | undefined {
-    const node = this.deref(input);
+    const node = input;
     const items = this.list(node, what);
     if (items === undefined) return undefined;
     if (items.length === 0) {
@@ -123,7 +125,7 @@ export class YamlReader {
 
   /** An integer scalar within [min, max]. */
   integer(input: Node | null, what: string, min: number, max: number): number | undefined {
-    const node = this.deref(input);
+    const node = input;
     if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)
       || node.value < min || node.value > max) {
       this.error(104, node, `${what}: expected an integer from ${min} to ${max}`);
@@ -134,7 +136,7 @@ export class YamlReader {
 
   /** `true` or `false`. */
   boolean(input: Node | null, what: string): boolean | undefined {
-    const node = this.deref(input);
+    const node = input;
     if (!isScalar(node) || typeof node.value !== 'boolean') {
       this.error(101, node, `${what}: expected true or false`);
       return undefined;

@@ -108,7 +108,8 @@ const policy = fc.record({
   })),
   assignments: p.assignments,
   rules: p.rules.map((r, i) => ({ id: `rule-${i}`, ...r })),
-}));
+  // fast-check shares values between records; written out, not as YAML aliases (refused).
+}, { aliasDuplicateObjects: false }));
 
 const principal = fc.record({
   kind: pick(['jwt', 'opaque', 'mtls', 'session', 'anonymous'] as const),

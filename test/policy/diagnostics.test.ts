@@ -159,11 +159,37 @@ describe('policy/diagnostics', () => {
 });
 
 describe('policy/diagnostics limits', () => {
-  test('PC100: nested aliases beyond the bound are refused (YAML "billion laughs")', () => {
-    const text = `version: 1\nroles:\n  r: { inherits: &a [p, p, p, p, p, p, p, p, p, p] }\n` +
-      `  p: {}\nassignments:\n${Array.from({ length: 120 }, () => '  - { role: p, groups: *a }').join('\n')}\n`;
-    const found = diagnose(text).find((d) => d.code === 100);
-    assert.ok(found !== undefined, 'alias uses past the bound are an error');
+  test('PC100: anchors and aliases are refused, so no "billion laughs" expansion is possible', () => {
+    // One anchor and one use: even the smallest alias is an error, at the anchored node.
+    const text = 'version: 1\nroles:\n  r: { inherits: &a [p] }\n  p: {}\n' +
+      'assignments:\n  - { role: p, groups: *a }\n';
+    const found = diagnose(text).filter((d) => d.code === 100);
+    assert.deepEqual(found.map((d) => [d.pos.line, d.pos.column]), [[3, 18]]);
+  });
+
+  test('PC100: invalid YAML is reported at the line and column the parser stopped', () => {
+    // Line 0: the parser names no place. Why each: a tab indent, an unclosed flow list, a second document, a custom tag, a key
+    // without a value in a flow mapping, and nesting deep enough to exhaust a recursive parser.
+    const cases: Array<[string, number]> = [
+      ['version: 1\nrules:\n\t- { id: a }\n', 3],
+      ['version: 1\nroles: { r: [a, b }\n', 2],
+      ['version: 1\n---\nversion: 2\n', 0],
+      ['version: !custom 1\n', 1],
+      ['version: 1\nroles: { r }\n', 2],
+      [`version: 1\nroles: ${'['.repeat(20000)}\n`, 0],
+    ];
+    for (const [text, line] of cases) {
+      const found = diagnose(text).filter((d) => d.code === 100);
+      assert.equal(found.length, 1, JSON.stringify(text.slice(0, 40)));
+      if (line > 0) assert.equal(found[0]!.pos.line, line, JSON.stringify(text.slice(0, 40)));
+    }
+  });
+
+  test('policy/parse: a byte-order mark does not shift line and column numbers', () => {
+    const text = '\ufeffversion: 1\nroles:\n  r: { inherits: [ghost] }\n';
+    const undefinedRole = diagnose(text).find((d) => d.code === 200);
+    assert.ok(undefinedRole !== undefined, 'the undefined role is reported');
+    assert.deepEqual([undefinedRole.pos.line, undefinedRole.pos.column], [3, 3]);
   });
 
   test('PC109: a folder without policy files', () => {
