@@ -53,7 +53,10 @@ export async function startPortcullis(opts: {
   const config = opts.config?.(proxyPort, adminPort)
     ?? portcullisConfig(proxyPort, adminPort, opts.upstreamPort);
   await writeFile(configPath, config);
-  const node = ['node', 'bin/portcullis.js', 'serve', '--config', configPath];
+  // PORTCULLIS_BENCH_NODE_ARGS: node flags for the proxy only (e.g. `--cpu-prof
+  // --cpu-prof-dir=/tmp/prof`), which NODE_OPTIONS refuses or would give every process.
+  const nodeArgs = (process.env.PORTCULLIS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const node = ['node', ...nodeArgs, 'bin/portcullis.js', 'serve', '--config', configPath];
   const command = opts.cpus === undefined ? node : ['taskset', '-c', opts.cpus, ...node];
   const child = spawn(command[0] ?? 'node', command.slice(1), {
     cwd: opts.repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@
  * each has its own table (the admin API of each shows what it served).
  */
 import type { Principal } from '../authn/index.js';
+import { LruMap } from '../structures/index.js';
 import type { AuditRecord } from './record.js';
 
 /** Most source addresses kept per entry (the first ones seen). */
@@ -72,7 +73,7 @@ export interface SessionTableOptions {
 export class SessionTable {
   readonly #opts: SessionTableOptions;
   readonly #nowMs: () => number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new LruMap<string, Entry>();
   // Principals are shared per token: this finds a token's entry without building its key.
   #byPrincipal = new WeakMap<Principal, Entry>();
 
@@ -101,11 +102,8 @@ export class SessionTable {
     if (addresses.length < kMaxAddresses && !addresses.includes(record.sourceAddress)) {
       addresses.push(record.sourceAddress);
     }
-    // Keep the Map in least-recently-seen order, refreshing at most once a second per entry.
-    if (now - entry.lastSeenMs >= 1_000) {
-      this.#entries.delete(entry.key);
-      this.#entries.set(entry.key, entry);
-    }
+    // Keep the table in least-recently-seen order, refreshing at most once a second per entry.
+    if (now - entry.lastSeenMs >= 1_000) this.#entries.touch(entry.key);
     entry.lastSeenMs = now;
   }
 
@@ -114,7 +112,7 @@ export class SessionTable {
     this.sweep();
     const out: SessionView[] = [];
     const limit = filter.limit ?? 1_000;
-    const entries = [...this.#entries.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+    const entries = this.#entries.values().sort((a, b) => b.lastSeenMs - a.lastSeenMs);
     for (const e of entries) {
       if (out.length >= limit) break;
       const p = e.principal;
@@ -131,33 +129,31 @@ export class SessionTable {
   /** Latest expiry (seconds) among entries matching `match`, for revocations without one. */
   latestExpirySec(match: (p: Principal) => boolean): number | undefined {
     let latest: number | undefined;
-    for (const e of this.#entries.values()) {
+    this.#entries.forEach((e) => {
       const exp = e.principal.expiresAtSec;
       if (exp !== undefined && match(e.principal) && (latest === undefined || exp > latest)) {
         latest = exp;
       }
-    }
+    });
     return latest;
   }
 
   /** Removes entries idle past `idleTimeoutMs` or whose credential has expired. */
   sweep(): void {
     const now = this.#nowMs();
-    for (const e of this.#entries.values()) {
+    this.#entries.forEach((e) => {
       const exp = e.principal.expiresAtSec;
       const isExpired = exp !== undefined && exp * 1000 <= now;
       if (isExpired || now - e.lastSeenMs >= this.#opts.idleTimeoutMs) this.#evict(e);
-    }
+    });
   }
 
   #entryFor(p: Principal, now: number): Entry {
     const key = sessionKey(p);
     const existing = this.#entries.get(key);
     if (existing !== undefined) return existing;
-    if (this.#entries.size >= this.#opts.maxEntries) {
-      const oldest = this.#entries.values().next().value as Entry;
-      this.#evict(oldest);
-    }
+    const oldest = this.#entries.oldestValue();
+    if (this.#entries.size >= this.#opts.maxEntries && oldest !== undefined) this.#evict(oldest);
     const entry: Entry = { key, principal: p, addresses: [], firstSeenMs: now, lastSeenMs: now,
       requests: 0, denies: 0, isEvicted: false };
     this.#entries.set(key, entry);

@@ -11,6 +11,8 @@
  * - bounded in entries and in bytes; the oldest entries go first.
  */
 
+import { LruMap } from '../structures/index.js';
+
 /**
  * A verified token: what the worker returned, plus where and until when it is valid. `extra`
  * carries what the caller derived once from the same token (its header, its principal), so a
@@ -40,7 +42,7 @@ interface Slot<E> {
 export class VerifiedTokenCache<E = unknown> {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  readonly #slots = new Map<string, Slot<E>>();
+  readonly #slots = new LruMap<string, Slot<E>>();
   #bytes = 0;
 
   /** `maxEntries` 0 disables the cache (every lookup misses, nothing is stored). */
@@ -81,9 +83,10 @@ export class VerifiedTokenCache<E = unknown> {
     const previous = this.#slots.get(token);
     if (previous !== undefined) this.#remove(token, previous);
     while (this.#slots.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
-      const oldest = this.#slots.entries().next().value as [string, Slot<E>] | undefined;
-      if (oldest === undefined) break;
-      this.#remove(oldest[0], oldest[1]);
+      const oldest = this.#slots.oldestKey();
+      const slot = this.#slots.oldestValue();
+      if (oldest === undefined || slot === undefined) break;
+      this.#remove(oldest, slot);
     }
     this.#slots.set(token, { value: { issuer, version, kid, claims, extra, expiresAtSec }, bytes });
     this.#bytes += bytes;
@@ -91,9 +94,9 @@ export class VerifiedTokenCache<E = unknown> {
 
   /** Drops every entry of `issuer` (its keys rotated). */
   flushIssuer(issuer: string): void {
-    for (const [token, slot] of this.#slots) {
+    this.#slots.forEach((slot, token) => {
       if (slot.value.issuer === issuer) this.#remove(token, slot);
-    }
+    });
   }
 
   #remove(token: string, slot: Slot<E>): void {

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../authn/index.js';
+import { LruMap } from '../structures/index.js';
 
 /** One browser session. `id` is the cookie value, a bearer credential: never log or show it. */
 export interface Session {
@@ -73,7 +74,7 @@ const kReorderAfterMs = 1_000;
 /** Sessions in this process. */
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory';
-  readonly #sessions = new Map<string, Session>();
+  readonly #sessions = new LruMap<string, Session>();
   readonly #maxEntries: number;
   readonly #idleTimeoutMs: number;
   readonly #onDrop: ((id: string) => void) | undefined;
@@ -107,12 +108,8 @@ export class MemorySessionStore implements SessionStore {
       this.#onDrop?.(id);
       return undefined;
     }
-    // Map order is the LRU order; moving an entry costs two Map operations, so a session used
-    // again within a second keeps its place.
-    if (nowMs - session.lastSeenMs > kReorderAfterMs) {
-      this.#sessions.delete(id);
-      this.#sessions.set(id, session);
-    }
+    // The map's order is the LRU order; a session used again within a second keeps its place.
+    if (nowMs - session.lastSeenMs > kReorderAfterMs) this.#sessions.touch(id);
     session.lastSeenMs = nowMs;
     return session;
   }
@@ -127,10 +124,10 @@ export class MemorySessionStore implements SessionStore {
   put(session: Session): void {
     this.#sessions.delete(session.id);
     while (this.#sessions.size >= this.#maxEntries) {
-      const oldest = this.#sessions.keys().next();
-      if (oldest.done === true) break;
-      this.#sessions.delete(oldest.value);
-      this.#onDrop?.(oldest.value);
+      const oldest = this.#sessions.oldestKey();
+      if (oldest === undefined) break;
+      this.#sessions.delete(oldest);
+      this.#onDrop?.(oldest);
     }
     this.#sessions.set(session.id, session);
   }
@@ -152,11 +149,11 @@ export class MemorySessionStore implements SessionStore {
 
   /** Drops every session over at `nowMs`. */
   sweep(nowMs: number): void {
-    for (const [id, session] of this.#sessions) {
-      if (!isSessionOver(session, nowMs, this.#idleTimeoutMs)) continue;
+    this.#sessions.forEach((session, id) => {
+      if (!isSessionOver(session, nowMs, this.#idleTimeoutMs)) return;
       this.#sessions.delete(id);
       this.#onDrop?.(id);
-    }
+    });
   }
 
   stop(): Promise<void> {

@@ -1,0 +1,2 @@
+/** Data structures shared by several stages (no stage logic lives here). */
+export { LruMap } from './lru-map.js';
