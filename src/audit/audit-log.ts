@@ -9,10 +9,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { AuditQueue } from './audit-queue.js';
-import type { LiveFeed } from './feed.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditRecord, type AuditListener } from './record.js';
 import type { SessionTable } from './sessions.js';
+
+/**
+ * Where records go live: the `LiveFeed` on the main thread, or a serving thread's relay to it
+ * (src/threads/). `offer` runs on the request path and must return at once.
+ */
+export interface RecordFeed {
+  offer(record: AuditRecord): void;
+  close(): void;
+}
 
 /** What an audit log feeds; each part is optional (a test or a bench may leave one out). */
 export interface AuditLogParts {
@@ -20,7 +28,7 @@ export interface AuditLogParts {
   readonly queue: AuditQueue | undefined;
   readonly metrics: ProxyMetrics | undefined;
   readonly sessions: SessionTable | undefined;
-  readonly feed: LiveFeed | undefined;
+  readonly feed: RecordFeed | undefined;
 }
 
 /** The per-process audit log. */
@@ -28,7 +36,7 @@ export class AuditLog {
   readonly #queue: AuditQueue | undefined;
   readonly #metrics: ProxyMetrics | undefined;
   readonly #sessions: SessionTable | undefined;
-  readonly #feed: LiveFeed | undefined;
+  readonly #feed: RecordFeed | undefined;
   #emitted = 0;
   #shed = 0;
 

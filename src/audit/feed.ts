@@ -53,11 +53,30 @@ interface Subscriber {
   slowSinceMs: number | undefined;
 }
 
-function matches(filter: FeedFilter, r: AuditRecord): boolean {
-  if (filter.service !== undefined && r.service !== filter.service) return false;
-  if (filter.decision !== undefined && (r.decision ?? 'none') !== filter.decision) return false;
-  if (filter.subject !== undefined && r.principal?.subject !== filter.subject) return false;
-  return filter.rule === undefined || r.rule === filter.rule;
+/**
+ * A record a serving thread offers (src/threads/): its line, formatted there, and the fields the
+ * filters read. Plain data, so it crosses threads.
+ */
+export interface FeedItem {
+  readonly line: string;
+  readonly service: string | null;
+  readonly decision: string;
+  readonly subject: string | null;
+  readonly rule: string | null;
+}
+
+function matches(filter: FeedFilter, service: string | null, decision: string,
+  subject: string | null, rule: string | null): boolean {
+  if (filter.service !== undefined && service !== filter.service) return false;
+  if (filter.decision !== undefined && decision !== filter.decision) return false;
+  if (filter.subject !== undefined && subject !== filter.subject) return false;
+  return filter.rule === undefined || rule === filter.rule;
+}
+
+/** The filter fields of `record`, as a `FeedItem` carries them. */
+export function feedFields(record: AuditRecord): Omit<FeedItem, 'line'> {
+  return { service: record.service, decision: record.decision ?? 'none',
+    subject: record.principal?.subject ?? null, rule: record.rule };
 }
 
 /** Reads a filter from query-string-like pairs; unknown keys and empty values are ignored. */
@@ -79,6 +98,7 @@ export class LiveFeed {
   #timer: NodeJS.Timeout | undefined;
   #skipped = 0;
   #closedSlow = 0;
+  #onActive: ((isActive: boolean) => void) | undefined;
 
   constructor(opts: LiveFeedOptions) {
     this.#opts = opts;
@@ -103,16 +123,43 @@ export class LiveFeed {
   offer(record: AuditRecord): void {
     if (this.#subscribers.size === 0) return;
     let line: string | undefined;
+    const decision = record.decision ?? 'none';
+    const subject = record.principal?.subject ?? null;
     for (const sub of this.#subscribers) {
-      if (!matches(sub.filter, record)) continue;
-      if (sub.isSlow || sub.pending.length >= this.#opts.maxRecordsPerTick) {
-        sub.skipped++;
-        this.#skipped++;
-        continue;
-      }
+      if (!matches(sub.filter, record.service, decision, subject, record.rule)) continue;
+      if (this.#isOverTick(sub)) continue;
       line ??= this.#opts.format(record);
       sub.pending.push(line);
     }
+  }
+
+  /** `offer` for a record a serving thread formatted; the same filters and limits apply. */
+  offerItem(item: FeedItem): void {
+    for (const sub of this.#subscribers) {
+      if (!matches(sub.filter, item.service, item.decision, item.subject, item.rule)) continue;
+      if (!this.#isOverTick(sub)) sub.pending.push(item.line);
+    }
+  }
+
+  /** Counts records a serving thread could not relay (its own per-tick bound). */
+  noteSkipped(count: number): void {
+    this.#skipped += count;
+  }
+
+  /** Whether `sub` takes no more this tick (slow, or its list is full); counts the skip. */
+  #isOverTick(sub: Subscriber): boolean {
+    if (!sub.isSlow && sub.pending.length < this.#opts.maxRecordsPerTick) return false;
+    sub.skipped++;
+    this.#skipped++;
+    return true;
+  }
+
+  /**
+   * Tells `listener` when the feed gets its first subscriber (true) and loses its last (false),
+   * so the serving threads relay records only while someone listens (src/threads/).
+   */
+  onActiveChange(listener: (isActive: boolean) => void): void {
+    this.#onActive = listener;
   }
 
   /** Adds a subscriber (the WebSocket has opened). */
@@ -124,6 +171,7 @@ export class LiveFeed {
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.tick(), this.#opts.tickMs);
       this.#timer.unref();
+      this.#onActive?.(true);
     }
   }
 
@@ -142,6 +190,7 @@ export class LiveFeed {
     if (this.#subscribers.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
+      this.#onActive?.(false);
     }
   }
 

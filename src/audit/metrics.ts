@@ -7,7 +7,7 @@
  * feed) is read from its owner only when Prometheus scrapes. prom-client's Registry formats the
  * exposition and adds the process metrics.
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import type { JwksSourceStatus, VerifierPoolStats } from '../authn/index.js';
 import { errorSpec } from '../errors/index.js';
 import { LatencyHistogram, type MetricValue } from './latency-histogram.js';
@@ -28,6 +28,12 @@ export interface MetricsSources {
   revocations(): number;
   feed(): { readonly subscribers: number; readonly skipped: number; readonly closedSlow: number };
 }
+
+/** What a serving thread's metrics read at scrape time: its own audit queue. */
+export type ThreadMetricsSources = Pick<MetricsSources, 'audit'>;
+
+/** One registry's metrics as JSON (prom-client's `getMetricsAsJSON`), to cross threads. */
+export type MetricsJSON = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** Distinct (service, decision, status) series kept; the rest are counted under `_other`. */
 const kMaxRequestSeries = 4_096;
@@ -60,9 +66,18 @@ export class ProxyMetrics {
   #cacheHits = 0;
   #cacheMisses = 0;
 
-  constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  /**
+   * The main thread passes every source and gets the process metrics too. A serving thread
+   * (src/threads/) passes only its audit queue: its request counters and histograms, and its
+   * queue's, are summed into the main thread's at scrape time (`exposition(others)`).
+   */
+  constructor(sources: MetricsSources | ThreadMetricsSources) {
     this.#registerRequestMetrics();
+    if (!('verifierPool' in sources)) {
+      this.#registerAuditMetrics(sources);
+      return;
+    }
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
     this.#registerSourceMetrics(sources);
   }
 
@@ -104,9 +119,22 @@ export class ProxyMetrics {
     }
   }
 
-  /** The exposition text and its content type. */
-  async exposition(): Promise<{ text: string; contentType: string }> {
-    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+  /** This registry's metrics as JSON, for another thread to aggregate. */
+  json(): Promise<MetricsJSON> {
+    return this.registry.getMetricsAsJSON();
+  }
+
+  /**
+   * The exposition text and its content type; with `others` (serving threads' `json()`), every
+   * series is summed with theirs (counters, histograms and the audit-queue gauges are sums).
+   */
+  async exposition(others: readonly MetricsJSON[] = []): Promise<{ text: string;
+    contentType: string }> {
+    if (others.length === 0) {
+      return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+    }
+    const merged = AggregatorRegistry.aggregate([await this.json(), ...others]);
+    return { text: await merged.metrics(), contentType: merged.contentType };
   }
 
   #count(map: Map<string, Series>, key: string, labels: () => Record<string, string>): void {
@@ -157,6 +185,20 @@ export class ProxyMetrics {
       });
   }
 
+  #registerAuditMetrics(s: ThreadMetricsSources): void {
+    const one = (value: number) => [{ labels: {}, value }];
+    this.#register('portcullis_audit_queue_depth', 'Records waiting for the sink.', 'gauge',
+      () => one(s.audit().depth));
+    this.#register('portcullis_audit_records_written_total', 'Records the sink accepted.',
+      'counter', () => one(s.audit().written));
+    this.#register('portcullis_audit_records_dropped_total', 'Records lost: the queue was full.',
+      'counter', () => one(s.audit().dropped));
+    this.#register('portcullis_audit_write_errors_total', 'Failed sink writes (retried).',
+      'counter', () => one(s.audit().writeErrors));
+    this.#register('portcullis_audit_requests_shed_total',
+      'Requests refused because the audit queue was full.', 'counter', () => one(s.audit().shed));
+  }
+
   #registerSourceMetrics(s: MetricsSources): void {
     const one = (value: number) => [{ labels: {}, value }];
     this.#register('portcullis_verifier_pool_queue_depth', 'Tokens waiting for a worker.',
@@ -183,16 +225,7 @@ export class ProxyMetrics {
           { labels: { result: 'unchanged' }, value: a.unchanged },
           ...Object.entries(a.rejected).map(([code, value]) => ({ labels: { result: 'refused', code }, value }))];
       });
-    this.#register('portcullis_audit_queue_depth', 'Records waiting for the sink.', 'gauge',
-      () => one(s.audit().depth));
-    this.#register('portcullis_audit_records_written_total', 'Records the sink accepted.',
-      'counter', () => one(s.audit().written));
-    this.#register('portcullis_audit_records_dropped_total', 'Records lost: the queue was full.',
-      'counter', () => one(s.audit().dropped));
-    this.#register('portcullis_audit_write_errors_total', 'Failed sink writes (retried).',
-      'counter', () => one(s.audit().writeErrors));
-    this.#register('portcullis_audit_requests_shed_total',
-      'Requests refused because the audit queue was full.', 'counter', () => one(s.audit().shed));
+    this.#registerAuditMetrics(s);
     this.#register('portcullis_sessions_active', 'Entries in the session table.', 'gauge',
       () => one(s.sessions()));
     this.#register('portcullis_revocations_active', 'Revocations in force.', 'gauge',

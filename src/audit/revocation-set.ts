@@ -48,11 +48,34 @@ function valueOf(p: Principal, kind: RevocationKind): string | undefined {
   }
 }
 
+/**
+ * A change an operator or the shared store made, as replicas (serving threads) replay it.
+ * Expiry is not a change: every copy drops expired entries by itself.
+ */
+export type RevocationChange =
+  | { readonly op: 'add'; readonly revocation: Revocation }
+  | { readonly op: 'remove'; readonly kind: RevocationKind; readonly issuer: string | null;
+    readonly value: string }
+  | { readonly op: 'replace'; readonly all: readonly Revocation[] };
+
 /** Revocations by kind; the hot path calls `match`. */
 export class RevocationSet {
   readonly #maps = new Map<RevocationKind, Map<string, Revocation>>(
     kRevocationKinds.map((k) => [k, new Map<string, Revocation>()]));
   #size = 0;
+  #listener: ((change: RevocationChange) => void) | undefined;
+
+  /** Tells `listener` of every later add, remove and replace (one listener: the thread hub). */
+  onChange(listener: (change: RevocationChange) => void): void {
+    this.#listener = listener;
+  }
+
+  /** Applies a change made on another copy of the set. */
+  apply(change: RevocationChange): void {
+    if (change.op === 'add') this.add(change.revocation);
+    else if (change.op === 'remove') this.remove(change.kind, change.issuer, change.value);
+    else this.replace(change.all);
+  }
 
   get size(): number {
     return this.#size;
@@ -70,22 +93,33 @@ export class RevocationSet {
     if (held !== undefined && held.expiresAtSec >= r.expiresAtSec) return false;
     if (held === undefined) this.#size++;
     map.set(key, r);
+    this.#listener?.({ op: 'add', revocation: r });
     return true;
   }
 
   /** Removes the revocation with this identity; returns whether there was one. */
   remove(kind: RevocationKind, issuer: string | null, value: string): boolean {
-    const isRemoved = (this.#maps.get(kind) as Map<string, Revocation>)
-      .delete(keyOf(issuer, value));
-    if (isRemoved) this.#size--;
+    const isRemoved = this.#delete(kind, issuer, value);
+    if (isRemoved) this.#listener?.({ op: 'remove', kind, issuer, value });
     return isRemoved;
   }
 
   /** Replaces the whole content (a resync from the shared store). */
   replace(all: Iterable<Revocation>, nowSec = Date.now() / 1000): void {
+    const listener = this.#listener;
+    this.#listener = undefined;
     for (const map of this.#maps.values()) map.clear();
     this.#size = 0;
     for (const r of all) this.add(r, nowSec);
+    this.#listener = listener;
+    listener?.({ op: 'replace', all: [...this.#maps.values()].flatMap((m) => [...m.values()]) });
+  }
+
+  #delete(kind: RevocationKind, issuer: string | null, value: string): boolean {
+    const isRemoved = (this.#maps.get(kind) as Map<string, Revocation>)
+      .delete(keyOf(issuer, value));
+    if (isRemoved) this.#size--;
+    return isRemoved;
   }
 
   /** The revocation that applies to `p` now, if any. */
@@ -100,7 +134,7 @@ export class RevocationSet {
         ?? map.get(keyOf(null, value));
       if (hit === undefined) continue;
       if (hit.expiresAtSec > now) return hit;
-      this.remove(hit.kind, hit.issuer, hit.value);
+      this.#delete(hit.kind, hit.issuer, hit.value);
     }
     return undefined;
   }

@@ -5,8 +5,9 @@
  * request and deny counts. Fed by every record that carries a principal.
  *
  * Bounded: at most `maxEntries`; the least recently seen entry goes first, and entries idle for
- * `idleTimeoutMs` or past their token's expiry are swept. Per process: with several instances
- * each has its own table (the admin API of each shows what it served).
+ * `idleTimeoutMs` or past their token's expiry are swept. Per serving thread: the admin API
+ * merges the threads' rows (`mergeSessionViews`); with several instances each has its own
+ * tables (the admin API of each shows what it served).
  */
 import type { Principal } from '../authn/index.js';
 import { LruMap } from '../structures/index.js';
@@ -52,6 +53,41 @@ interface Entry {
   requests: number;
   denies: number;
   isEvicted: boolean;
+}
+
+/** Which principal field a revocation names (the kinds of `RevocationKind`). */
+export type SessionIdKind = 'subject' | 'session' | 'token' | 'client';
+
+function idOf(p: Principal, kind: SessionIdKind): string | undefined {
+  return kind === 'subject' ? p.subject : kind === 'session' ? p.sessionId
+    : kind === 'token' ? p.tokenId : p.clientId;
+}
+
+/**
+ * One list from several tables (the serving threads'), as if one table had seen every record:
+ * rows with the same key are summed (requests, denies), their addresses joined (at most
+ * `kMaxAddresses`) and their first and last sightings widened; most recently seen first, at
+ * most `limit` rows.
+ */
+export function mergeSessionViews(lists: readonly (readonly SessionView[])[], limit: number):
+  SessionView[] {
+  const byKey = new Map<string, SessionView>();
+  for (const row of lists.flat()) {
+    const held = byKey.get(row.key);
+    if (held === undefined) {
+      byKey.set(row.key, row);
+      continue;
+    }
+    byKey.set(row.key, {
+      ...held,
+      addresses: [...new Set([...held.addresses, ...row.addresses])].slice(0, kMaxAddresses),
+      firstSeen: row.firstSeen < held.firstSeen ? row.firstSeen : held.firstSeen,
+      lastSeen: row.lastSeen > held.lastSeen ? row.lastSeen : held.lastSeen,
+      requests: held.requests + row.requests,
+      denies: held.denies + row.denies,
+    });
+  }
+  return [...byKey.values()].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1)).slice(0, limit);
 }
 
 /** The key of a principal's session (see the file comment). */
@@ -107,11 +143,11 @@ export class SessionTable {
     entry.lastSeenMs = now;
   }
 
-  /** Rows matching `filter`, most recently seen first. */
+  /** Rows matching `filter`, most recently seen first (`limit` 0: every matching row). */
   list(filter: SessionFilter = {}): SessionView[] {
     this.sweep();
     const out: SessionView[] = [];
-    const limit = filter.limit ?? 1_000;
+    const limit = filter.limit === 0 ? Infinity : filter.limit ?? 1_000;
     const entries = this.#entries.values().sort((a, b) => b.lastSeenMs - a.lastSeenMs);
     for (const e of entries) {
       if (out.length >= limit) break;
@@ -126,14 +162,17 @@ export class SessionTable {
     return out;
   }
 
-  /** Latest expiry (seconds) among entries matching `match`, for revocations without one. */
-  latestExpirySec(match: (p: Principal) => boolean): number | undefined {
+  /**
+   * Latest expiry (seconds) of the credentials a revocation of `kind` would name (`issuer` null:
+   * any issuer), for revocations made without one; undefined when none is in the table.
+   */
+  latestExpirySec(kind: SessionIdKind, issuer: string | null, value: string): number | undefined {
     let latest: number | undefined;
     this.#entries.forEach((e) => {
-      const exp = e.principal.expiresAtSec;
-      if (exp !== undefined && match(e.principal) && (latest === undefined || exp > latest)) {
-        latest = exp;
-      }
+      const p = e.principal;
+      const exp = p.expiresAtSec;
+      if (exp === undefined || (issuer !== null && p.issuer !== issuer)) return;
+      if (idOf(p, kind) === value && (latest === undefined || exp > latest)) latest = exp;
     });
     return latest;
   }

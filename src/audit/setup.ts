@@ -34,13 +34,44 @@ export interface AuditStage {
   readonly feed: LiveFeed;
   readonly revocations: RevocationStore;
   readonly redaction: RedactionRules;
+  /**
+   * Writes lines a serving thread formatted (src/threads/), taking turns with the queue's own
+   * writes; rejects when the sink does (the thread retries). Without a sink, discards them.
+   */
+  writeLines(bytes: Uint8Array): Promise<void>;
   /** Writes every queued record, closes the sink and the stores; resolves the records lost. */
   stop(timeoutMs: number): Promise<number>;
 }
 
-/** The scrape-time sources the audit stage cannot know itself (authn, policy). */
+/**
+ * The scrape-time sources the audit stage cannot know itself (authn, policy), and, with serving
+ * threads, the number of distinct sessions over every thread's table.
+ */
 export type ExternalMetricsSources = Pick<MetricsSources, 'verifierPool' | 'issuers' | 'bundle'
-  | 'policyActivations'>;
+  | 'policyActivations'> & { readonly sessions?: () => number };
+
+/**
+ * The sink with one writer at a time: the main thread's queue and the serving threads' batches
+ * take turns (a sink is never written concurrently; sink.ts).
+ */
+class SerialSink implements AuditSink {
+  readonly #inner: AuditSink;
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(inner: AuditSink) {
+    this.#inner = inner;
+  }
+
+  write(data: Buffer): Promise<void> {
+    const next = this.#turn.then(() => this.#inner.write(data));
+    this.#turn = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): Promise<void> {
+    return this.#turn.then(() => this.#inner.close());
+  }
+}
 
 async function openSink(config: AuditConfig): Promise<AuditSink | undefined> {
   if (config.sink === 'none') return undefined;
@@ -86,7 +117,8 @@ export async function startAuditStage(audit: AuditConfig, revocation: Revocation
   const format = (r: AuditRecord): string => recordLine(r, redaction);
   let sink: AuditSink | undefined;
   try {
-    sink = await openSink(audit);
+    const opened = await openSink(audit);
+    sink = opened === undefined ? undefined : new SerialSink(opened);
   } catch (err) {
     await revocations.stop();
     throw err;
@@ -118,7 +150,7 @@ export async function startAuditStage(audit: AuditConfig, revocation: Revocation
   const metrics = new ProxyMetrics({
     ...external,
     audit: () => log?.stats() ?? { depth: 0, written: 0, dropped: 0, writeErrors: 0, shed: 0 },
-    sessions: () => sessions.size,
+    sessions: external.sessions ?? (() => sessions.size),
     revocations: () => revocations.set.size,
     feed: () => feed.stats,
   });
@@ -132,5 +164,8 @@ export async function startAuditStage(audit: AuditConfig, revocation: Revocation
     if (lost > 0) logger.error('audit records lost at shutdown', { lost });
     return lost;
   };
-  return { log: running, metrics, sessions, feed, revocations, redaction, stop };
+  const shared = sink;
+  const writeLines = (bytes: Uint8Array): Promise<void> => (shared === undefined
+    ? Promise.resolve() : shared.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)));
+  return { log: running, metrics, sessions, feed, revocations, redaction, writeLines, stop };
 }

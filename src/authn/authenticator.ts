@@ -15,13 +15,33 @@
  */
 import type { ErrorCode } from '../errors/index.js';
 import { checkClaims, type ClaimRules } from './claims-check.js';
-import type { JwksSource } from './jwks-source.js';
+import type { IssuerKeySet } from './key-set.js';
 import { principalFromClaims, type Principal, type PrincipalRules } from './principal.js';
 import type { VerifiedTokenCache } from './token-cache.js';
 import { inspectToken, type TokenHeader, type TokenLimits } from './token-shape.js';
 import type { InlineVerifier } from './inline-verifier.js';
-import type { VerifierPool, VerifyResult } from './verifier-pool.js';
+import type { VerifyResult } from './verifier-pool.js';
 import type { IntrospectionResult, Introspector } from './introspection.js';
+
+/**
+ * An issuer's keys as the authenticator sees them: the current key set and a way to ask for a
+ * rate-limited refetch. A `JwksSource` on the main thread; in a serving thread, a replica that
+ * the main thread keeps up to date (src/threads/).
+ */
+export interface KeySetView {
+  /** The key set in force, or undefined before the first load. */
+  current(): IssuerKeySet | undefined;
+  /** Asks for one rate-limited refetch because `kid` is unknown; resolves whether it is known now. */
+  refreshForUnknownKid(kid: string): Promise<boolean>;
+}
+
+/**
+ * Where signatures are checked: the Piscina pool on the main thread, or, in a serving thread, a
+ * relay to that pool. Same contract as `VerifierPool.verify`: never rejects.
+ */
+export interface SignatureVerifier {
+  verify(token: string, issuer: string, algorithms: readonly string[]): Promise<VerifyResult>;
+}
 
 /** One configured issuer as the authenticator uses it. */
 export interface IssuerRuntime {
@@ -30,7 +50,7 @@ export interface IssuerRuntime {
   /** How its claims become groups and attributes. */
   readonly principal: PrincipalRules;
   /** Undefined for an issuer whose tokens are only introspected. */
-  readonly source: JwksSource | undefined;
+  readonly source: KeySetView | undefined;
 }
 
 /** The one issuer asked about opaque tokens (they name no issuer themselves). */
@@ -62,7 +82,7 @@ export interface CachedDerivation {
 /** Dependencies of an Authenticator; `nowSec` is injectable for tests with a frozen clock. */
 export interface AuthenticatorOptions {
   readonly issuers: ReadonlyMap<string, IssuerRuntime>;
-  readonly pool: VerifierPool;
+  readonly pool: SignatureVerifier;
   /** Verifies the algorithms in `inlineAlgorithms` on the main thread instead of the pool. */
   readonly inline?: { readonly verifier: InlineVerifier; readonly algorithms: ReadonlySet<string> };
   readonly cache: VerifiedTokenCache<CachedDerivation>;

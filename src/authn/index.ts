@@ -45,7 +45,9 @@ export {
   type CachedDerivation,
   type IssuerRuntime,
   isBearerCredential,
+  type KeySetView,
+  type SignatureVerifier,
   type SignedResult,
 } from './authenticator.js';
 export { type EmailAddress, parseEmailAddress, verifiedEmail } from './email-address.js';
-export { startAuthnStage, type AuthnStage } from './setup.js';
+export { issuerRuntimes, startAuthnStage, tokenLimits, type AuthnStage } from './setup.js';

@@ -8,13 +8,15 @@
 import type { AuthnConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import {
-  Authenticator, type CachedDerivation, type IssuerRuntime, type OpaqueTokenIssuer,
+  Authenticator, type CachedDerivation, type IssuerRuntime, type KeySetView,
+  type OpaqueTokenIssuer,
 } from './authenticator.js';
 import { Introspector } from './introspection.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { InlineVerifier } from './inline-verifier.js';
 import { VerifierPool, type VerifierPoolStats } from './verifier-pool.js';
+import type { TokenLimits } from './token-shape.js';
 
 /** The running authentication stage. */
 export interface AuthnStage {
@@ -24,6 +26,10 @@ export interface AuthnStage {
   status(): Record<string, JwksSourceStatus>;
   /** Verifier pool counters (metrics); undefined when no issuer is configured. */
   poolStats(): VerifierPoolStats | undefined;
+  /** Each issuer's key source (serving threads get their key sets from these). */
+  readonly sources: ReadonlyMap<string, JwksSource>;
+  /** The pool; undefined when no issuer is configured. Serving threads' tokens go to it too. */
+  readonly pool: VerifierPool | undefined;
   /** Stops key refreshes and the worker threads. */
   stop(): Promise<void>;
 }
@@ -36,7 +42,7 @@ export interface AuthnStage {
 export async function startAuthnStage(config: AuthnConfig, logger: Logger): Promise<AuthnStage> {
   if (config.issuers.length === 0) {
     return { authenticator: undefined, status: () => ({}), poolStats: () => undefined,
-      stop: async () => {} };
+      sources: new Map(), pool: undefined, stop: async () => {} };
   }
 
   // Step 1: the pool and the cache.
@@ -51,53 +57,19 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
 
   // Step 2: one key source per issuer; every new key-set version reaches the pool and the cache.
   const sources = new Map<string, JwksSource>();
-  const issuers = new Map<string, IssuerRuntime>();
-  let opaque: OpaqueTokenIssuer | undefined;
   for (const issuer of config.issuers) {
-    if (issuer.introspection !== undefined) {
-      opaque = { issuer: issuer.issuer, introspector: new Introspector({
-        endpoint: issuer.introspection.endpoint,
-        clientId: issuer.introspection.clientId,
-        clientSecret: issuer.introspection.clientSecret.reveal(),
-        timeoutMs: issuer.refresh.fetchTimeoutMs,
-      }) };
-    }
-    const hasKeySource = issuer.jwksFile !== undefined || issuer.jwksUrl !== undefined
-      || issuer.discovery === true;
-    const location = issuer.jwksFile !== undefined ? { jwksFile: issuer.jwksFile }
-      : issuer.jwksUrl !== undefined ? { jwksUrl: issuer.jwksUrl }
-        : { discovery: issuer.issuer };
-    const source = !hasKeySource ? undefined : new JwksSource({
-      issuer: issuer.issuer,
-      ...location,
-      minRefreshMs: issuer.refresh.minMs,
-      maxRefreshMs: issuer.refresh.maxMs,
-      minRefetchIntervalMs: issuer.refresh.unknownKidIntervalMs,
-      fetchTimeoutMs: issuer.refresh.fetchTimeoutMs,
-    });
-    source?.onChange((keySet) => {
+    const source = keySourceFor(issuer);
+    if (source === undefined) continue;
+    source.onChange((keySet) => {
       pool.setKeySet(keySet);
       inline?.verifier.setKeySet(keySet);
       cache.flushIssuer(keySet.issuer);
       logger.info('issuer keys loaded', { issuer: keySet.issuer, version: keySet.version,
         kids: keySet.keys.map((k) => k.kid) });
     });
-    if (source !== undefined) sources.set(issuer.issuer, source);
-    issuers.set(issuer.issuer, {
-      source,
-      algorithms: issuer.algorithms,
-      principal: { groupsClaims: issuer.groupsClaims, attributeClaims: issuer.attributeClaims },
-      rules: {
-        issuer: issuer.issuer,
-        audiences: issuer.audiences,
-        requiredClaims: issuer.requiredClaims,
-        clockSkewSec: issuer.clockSkewSec,
-        requireExp: issuer.requireExp,
-        ...(issuer.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: issuer.maxTokenAgeSec }),
-        ...(issuer.typ === undefined ? {} : { typ: issuer.typ }),
-      },
-    });
+    sources.set(issuer.issuer, source);
   }
+  const { issuers, opaque } = issuerRuntimes(config, (name) => sources.get(name));
 
   // Step 3: first load of every issuer's keys; any failure stops everything started so far.
   const stop = async (): Promise<void> => {
@@ -116,10 +88,69 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
     pool,
     ...(inline === undefined ? {} : { inline }),
     cache,
-    limits: { maxTokenBytes: config.maxTokenBytes, maxHeaderBytes: config.maxTokenHeaderBytes },
+    limits: tokenLimits(config),
     ...(opaque === undefined ? {} : { opaque }),
   });
   const status = (): Record<string, JwksSourceStatus> =>
     Object.fromEntries([...sources].map(([name, source]) => [name, source.status()]));
-  return { authenticator, status, poolStats: () => pool.stats, stop };
+  return { authenticator, status, poolStats: () => pool.stats, sources, pool, stop };
+}
+
+/** The size limits checked before any parsing of a token. */
+export function tokenLimits(config: AuthnConfig): TokenLimits {
+  return { maxTokenBytes: config.maxTokenBytes, maxHeaderBytes: config.maxTokenHeaderBytes };
+}
+
+/** The key source an issuer's configuration names, or undefined for introspection only. */
+function keySourceFor(issuer: AuthnConfig['issuers'][number]): JwksSource | undefined {
+  const hasKeySource = issuer.jwksFile !== undefined || issuer.jwksUrl !== undefined
+    || issuer.discovery === true;
+  if (!hasKeySource) return undefined;
+  const location = issuer.jwksFile !== undefined ? { jwksFile: issuer.jwksFile }
+    : issuer.jwksUrl !== undefined ? { jwksUrl: issuer.jwksUrl }
+      : { discovery: issuer.issuer };
+  return new JwksSource({
+    issuer: issuer.issuer,
+    ...location,
+    minRefreshMs: issuer.refresh.minMs,
+    maxRefreshMs: issuer.refresh.maxMs,
+    minRefetchIntervalMs: issuer.refresh.unknownKidIntervalMs,
+    fetchTimeoutMs: issuer.refresh.fetchTimeoutMs,
+  });
+}
+
+/**
+ * The issuers as the authenticator uses them, with their keys from `keysOf` (the main thread's
+ * sources, or a serving thread's replicas), and the introspecting issuer if one is configured.
+ * Every thread builds its own (each has its own introspection cache).
+ */
+export function issuerRuntimes(config: AuthnConfig, keysOf: (issuer: string) => KeySetView | undefined):
+  { issuers: Map<string, IssuerRuntime>; opaque: OpaqueTokenIssuer | undefined } {
+  const issuers = new Map<string, IssuerRuntime>();
+  let opaque: OpaqueTokenIssuer | undefined;
+  for (const issuer of config.issuers) {
+    if (issuer.introspection !== undefined) {
+      opaque = { issuer: issuer.issuer, introspector: new Introspector({
+        endpoint: issuer.introspection.endpoint,
+        clientId: issuer.introspection.clientId,
+        clientSecret: issuer.introspection.clientSecret.reveal(),
+        timeoutMs: issuer.refresh.fetchTimeoutMs,
+      }) };
+    }
+    issuers.set(issuer.issuer, {
+      source: keysOf(issuer.issuer),
+      algorithms: issuer.algorithms,
+      principal: { groupsClaims: issuer.groupsClaims, attributeClaims: issuer.attributeClaims },
+      rules: {
+        issuer: issuer.issuer,
+        audiences: issuer.audiences,
+        requiredClaims: issuer.requiredClaims,
+        clockSkewSec: issuer.clockSkewSec,
+        requireExp: issuer.requireExp,
+        ...(issuer.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: issuer.maxTokenAgeSec }),
+        ...(issuer.typ === undefined ? {} : { typ: issuer.typ }),
+      },
+    });
+  }
+  return { issuers, opaque };
 }

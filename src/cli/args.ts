@@ -9,7 +9,7 @@ export type Command =
   | { readonly kind: 'version' }
   | { readonly kind: 'serve'; readonly configPath: string | undefined;
     readonly proxyPort: number | undefined; readonly adminPort: number | undefined;
-    readonly allowUwsFallback: boolean }
+    readonly threads: number | 'auto' | undefined; readonly allowUwsFallback: boolean }
   | { readonly kind: 'check-config'; readonly configPath: string }
   | { readonly kind: 'compile'; readonly dir: string; readonly out: string;
     readonly createdAt: string | undefined; readonly policyVersion: number | undefined }
@@ -30,6 +30,7 @@ Commands:
   serve [--config FILE]      Run the proxy. Without --config, runs the embedded demo on 127.0.0.1
         [--port N]           Override the proxy listener port
         [--admin-port N]     Override the admin listener port
+        [--threads N|auto]   Event loops serving the proxy port (default: config, else auto)
         [--allow-uws-fallback]  Start even if uWebSockets.js falls back to its slow JS build
   check-config FILE          Validate FILE and print the effective configuration (secrets redacted)
   compile DIR -o BUNDLE      Compile the policy in DIR to a bundle
@@ -57,6 +58,14 @@ function parsePort(flag: string, value: string | undefined): number {
   return Number(value);
 }
 
+function parseThreads(value: string | undefined): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (value === undefined || !/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 64) {
+    throw new UsageError(`--threads expects auto or an integer from 1 to 64, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
 /** Parses `argv` (without node and the script). Throws UsageError on anything unknown. */
 export function parseArgs(argv: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -70,6 +79,7 @@ export function parseArgs(argv: readonly string[]): Command {
     let configPath: string | undefined;
     let proxyPort: number | undefined;
     let adminPort: number | undefined;
+    let threads: number | 'auto' | undefined;
     let allowUwsFallback = false;
     for (let i = 0; i < rest.length; i++) {
       const arg = rest[i] as string;
@@ -83,13 +93,15 @@ export function parseArgs(argv: readonly string[]): Command {
         proxyPort = parsePort('--port', value());
       } else if (flag === '--admin-port') {
         adminPort = parsePort('--admin-port', value());
+      } else if (flag === '--threads') {
+        threads = parseThreads(value());
       } else if (flag === '--allow-uws-fallback' && inline === undefined) {
         allowUwsFallback = true;
       } else {
         throw new UsageError(`unknown option for serve: ${JSON.stringify(arg)}`);
       }
     }
-    return { kind: 'serve', configPath, proxyPort, adminPort, allowUwsFallback };
+    return { kind: 'serve', configPath, proxyPort, adminPort, threads, allowUwsFallback };
   }
 
   if (first === 'check-config') {

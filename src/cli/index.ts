@@ -12,6 +12,7 @@ import {
 } from '../config/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { startPortcullis } from '../main.js';
+import type { ServingThreads } from '../threads/index.js';
 import { Logger } from '../telemetry/index.js';
 import { kUsage, parseArgs, resolveCreatedAt, UsageError, type Command } from './args.js';
 import { runCompile, runExplain, runSign, runTest, type Output } from './policy-commands.js';
@@ -72,7 +73,13 @@ function demoHints(config: Config, proxyPort: number, adminPort: number, token: 
   ].join('\n');
 }
 
-async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> {
+/** How `serve` ended: the exit code, and the serving threads that may still be running. */
+interface ServeOutcome {
+  readonly code: number;
+  readonly threads: ServingThreads | undefined;
+}
+
+async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<ServeOutcome> {
   // Step 1: the configuration, from a file or the embedded demo, plus command-line overrides.
   let config: Config;
   let demoIssuer: DemoIssuer | undefined;
@@ -83,7 +90,7 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     config = await demoConfig(cmd, demoIssuer);
   } else {
     const loaded = await loadOrExplain(cmd.configPath);
-    if (typeof loaded === 'number') return loaded;
+    if (typeof loaded === 'number') return { code: loaded, threads: undefined };
     config = loaded;
     if (cmd.proxyPort !== undefined || cmd.adminPort !== undefined) {
       config = { ...config, listeners: {
@@ -93,6 +100,7 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     }
   }
   if (cmd.allowUwsFallback) config = { ...config, uws: { ...config.uws, allowFallback: true } };
+  if (cmd.threads !== undefined) config = { ...config, threads: cmd.threads };
   const logger = new Logger(config.log.level);
 
   // Step 2: catch SIGTERM/SIGINT before anything is announced: a signal that arrives while no
@@ -108,10 +116,11 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
     const code = err instanceof PortcullisError ? err.code : 'IAM_SERVER_INTERNAL';
     logger.fatal('start-up failed', { code, detail: (err as Error).message });
     if (!logger.isEnabled('fatal')) process.stderr.write(`portcullis: ${(err as Error).message}\n`);
-    return 1;
+    return { code: 1, threads: undefined };
   }
   logger.info('listening', {
     proxy: `${running.proxy.host}:${running.proxy.port}`,
+    threads: 1 + (running.threads?.size ?? 0),
     admin: `${running.admin.host}:${running.admin.port}`,
     ...(running.mtls === undefined ? {} : { mtls: `${running.mtls.host}:${running.mtls.port}` }),
     ...(running.decision === undefined ? {}
@@ -132,10 +141,20 @@ async function serve(cmd: Extract<Command, { kind: 'serve' }>): Promise<number> 
   const outcome = await Promise.race([running.stop(), second]);
   if (typeof outcome === 'string') {
     logger.warn('second signal, exiting without waiting', { signal: outcome });
-    return 1;
+    return { code: 1, threads: running.threads };
   }
   logger.info('stopped', { drained: outcome, inFlight: running.lifecycle.inFlight });
-  return 0;
+  return { code: 0, threads: running.threads };
+}
+
+/**
+ * Ends the process. A serving thread that still holds a uWS connection cannot be torn down
+ * (uWebSockets.js 20.30 has no way to close it, and node aborts the process when a thread ends
+ * with open handles: src/threads/README.md), so while one runs the process ends by SIGKILL.
+ */
+function exitProcess(code: number, threads: ServingThreads | undefined): never {
+  if (threads !== undefined && threads.alive > 0) process.kill(process.pid, 'SIGKILL');
+  process.exit(code);
 }
 
 /** SIGTERM and SIGINT, queued from construction on, handed out one `next()` at a time. */
@@ -231,10 +250,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'explain':
       return runPolicyCommand(cmd);
     case 'serve': {
-      const code = await serve(cmd);
+      const { code, threads } = await serve(cmd);
       // uWS keeps its sockets open; the process ends here once the drain is done.
       await new Promise<void>((done) => process.stdout.write('', () => done()));
-      process.exit(code);
+      exitProcess(code, threads);
     }
   }
 }

@@ -24,6 +24,8 @@ import {
   upstreamAddress,
 } from './schema-fields.js';
 
+const kThreads = 'expected "auto" or an integer from 1 to 64';
+
 /** Builds the schema for one load. The output, frozen, is `Config`. */
 export function buildConfigSchema(ctx: SchemaContext) {
   const listener = (port: number) => mapping({
@@ -73,6 +75,10 @@ export function buildConfigSchema(ctx: SchemaContext) {
     services: z.array(serviceSchema(ctx), { error: 'expected a list of services' })
       .min(1, { error: 'expected at least one service' }),
     shutdown: mapping({ drainTimeoutMs: nonNegativeInt().default(10000) }).prefault({}),
+    // uWS event loops serving the proxy (and decision) listeners: `auto` is one per CPU the
+    // process may use (src/threads/).
+    threads: z.union([z.literal('auto'), intField(1, 64, kThreads)], { error: kThreads })
+      .default('auto'),
     log: mapping({ level: enumField(kLogLevels).default('info') }).prefault({}),
     demo: mapping({
       enabled: boolField().default(false),

@@ -19,8 +19,8 @@ import { registerPolicyRoutes } from './admin-policy.js';
 export interface AdminState {
   /** Whether the proxy is ready to serve (listeners bound, not draining). */
   isReady(): boolean;
-  /** Small JSON-able facts for /readyz. */
-  readiness(): Record<string, unknown>;
+  /** Small JSON-able facts for /readyz (gathered from the serving threads when there are some). */
+  readiness(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The effective config as text, secrets already redacted. */
   describeConfig(): string;
   /** The admin bearer token, or undefined when none is configured. */
@@ -46,9 +46,13 @@ export function registerAdminRoutes(app: TemplatedApp, state: AdminState): void 
   });
 
   app.get('/readyz', (res) => {
-    const ready = state.isReady();
-    const status = ready ? 'ready' : 'not_ready';
-    sendJSON(res, ready ? 200 : 503, { status, ...state.readiness() });
+    let isAborted = false;
+    res.onAborted(() => { isAborted = true; });
+    void Promise.resolve(state.readiness()).then((facts) => {
+      const ready = state.isReady();
+      const status = ready ? 'ready' : 'not_ready';
+      if (!isAborted) sendJSON(res, ready ? 200 : 503, { status, ...facts });
+    });
   });
 
   app.get('/config', (res, req) => {

@@ -14,16 +14,34 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import {
-  type AuditStage, type FeedFilter, type FeedSocket, kRevocationKinds, parseFeedFilter,
-  parseRevocation, type Revocation, type RevocationKind, type SessionFilter,
+  type AuditStage, type FeedFilter, type FeedSocket, kRevocationKinds, mergeSessionViews,
+  type MetricsJSON, parseFeedFilter, parseRevocation, type Revocation, type RevocationKind,
+  type SessionFilter, type SessionIdKind, type SessionView,
 } from '../audit/index.js';
 import { kDashboardCSP, kDashboardPage } from '../audit/dashboard-page.js';
 import { statusLine } from '../server/status-line.js';
 import { admitAdmin, isAuthorized, readBody, sendJSON } from './admin-http.js';
 
+/**
+ * The other serving threads' share of what these endpoints show (src/threads/); absent when the
+ * main thread serves alone.
+ */
+export interface ThreadAudit {
+  /** Their session rows matching `filter`: every row (no limit), one list per thread. */
+  sessions(filter: SessionFilter): Promise<SessionView[][]>;
+  /** Their latest expiries of what a revocation would name (`SessionTable.latestExpirySec`). */
+  latestExpirySec(kind: SessionIdKind, issuer: string | null, value: string):
+    Promise<Array<number | undefined>>;
+  /** Their metrics, to sum with the main thread's. */
+  metrics(): Promise<MetricsJSON[]>;
+  /** Resolves once every thread has applied every change made so far (a revocation). */
+  sync(): Promise<void>;
+}
+
 /** What the audit endpoints need besides the stage. */
 export interface AdminAudit {
   readonly stage: AuditStage;
+  readonly threads?: ThreadAudit;
   /** Lifetime of a revocation whose credential's expiry is not known (config). */
   readonly defaultTtlSec: number;
   /** Most revocations held (config); more are refused with 507. */
@@ -62,9 +80,18 @@ function queryValue(query: URLSearchParams, key: string): string | undefined {
   return query.get(key) ?? undefined;
 }
 
+/** The latest expiry any thread's table knows for what a revocation names. */
+async function latestExpirySec(audit: AdminAudit, kind: SessionIdKind, issuer: string | null,
+  value: string): Promise<number | undefined> {
+  const mine = audit.stage.sessions.latestExpirySec(kind, issuer, value);
+  const theirs = await audit.threads?.latestExpirySec(kind, issuer, value) ?? [];
+  return [mine, ...theirs].reduce<number | undefined>((latest, exp) =>
+    (exp !== undefined && (latest === undefined || exp > latest) ? exp : latest), undefined);
+}
+
 /** The revocation an admin asked for, or the reason it is not valid. */
-function revocationFrom(body: unknown, audit: AdminAudit, nowMs: number):
-  Revocation | string {
+async function revocationFrom(body: unknown, audit: AdminAudit, nowMs: number):
+  Promise<Revocation | string> {
   if (typeof body !== 'object' || body === null) return 'expected a JSON object';
   const b = body as Record<string, unknown>;
   const nowSec = Math.floor(nowMs / 1000);
@@ -76,9 +103,8 @@ function revocationFrom(body: unknown, audit: AdminAudit, nowMs: number):
   const issuer = typeof b.issuer === 'string' ? b.issuer : null;
   const value = b.value;
   // Without a given expiry: the latest expiry seen of what it names, else the configured TTL.
-  const seen = typeof value !== 'string' ? undefined : audit.stage.sessions.latestExpirySec((p) =>
-    (issuer === null || p.issuer === issuer) && (kind === 'subject' ? p.subject
-      : kind === 'session' ? p.sessionId : kind === 'token' ? p.tokenId : p.clientId) === value);
+  const seen = typeof value !== 'string' || !kRevocationKinds.includes(kind) ? undefined
+    : await latestExpirySec(audit, kind, issuer, value);
   const fallback = kind === 'token' || kind === 'session' ? seen : undefined;
   const expiresAtSec = typeof b.expiresAtSec === 'number' ? b.expiresAtSec
     : fallback !== undefined && fallback > nowSec ? fallback : nowSec + audit.defaultTtlSec;
@@ -105,7 +131,8 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
     if (!admitAdmin(res, req.getHeader('authorization'), adminToken())) return;
     let isAborted = false;
     res.onAborted(() => { isAborted = true; });
-    void stage.metrics.exposition().then(({ text, contentType }) => {
+    const others = audit.threads?.metrics() ?? Promise.resolve([]);
+    void others.then((jsons) => stage.metrics.exposition(jsons)).then(({ text, contentType }) => {
       if (isAborted) return;
       res.cork(() => {
         res.writeStatus(statusLine(200));
@@ -125,7 +152,15 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
       tokenId: queryValue(query, 'tokenId'),
       limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1_000) : 100,
     };
-    sendJSON(res, 200, { sessions: stage.sessions.list(filter) });
+    const threads = audit.threads;
+    if (threads === undefined) return sendJSON(res, 200, { sessions: stage.sessions.list(filter) });
+    let isAborted = false;
+    res.onAborted(() => { isAborted = true; });
+    void threads.sessions({ ...filter, limit: 0 }).then((theirs) => {
+      const rows = mergeSessionViews([stage.sessions.list({ ...filter, limit: 0 }), ...theirs],
+        filter.limit ?? 100);
+      if (!isAborted) sendJSON(res, 200, { sessions: rows });
+    });
   });
 
   app.get('/revocations', (res, req) => {
@@ -145,7 +180,7 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
       } catch {
         return sendJSON(res, 400, { error: 'invalid_revocation', detail: 'expected JSON' });
       }
-      const revocation = revocationFrom(parsed, audit, Date.now());
+      const revocation = await revocationFrom(parsed, audit, Date.now());
       if (typeof revocation === 'string') {
         return sendJSON(res, 400, { error: 'invalid_revocation', detail: revocation });
       }
@@ -153,6 +188,8 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
         return sendJSON(res, 507, { error: 'revocation_limit' });
       }
       const { isShared } = await stage.revocations.revoke(revocation);
+      // Every serving thread holds it before the answer: the next request is refused anywhere.
+      await audit.threads?.sync();
       if (!state.isAborted) sendJSON(res, isShared ? 201 : 202, { revocation, isShared });
     });
   });
@@ -165,7 +202,8 @@ export function registerAuditRoutes(app: TemplatedApp, audit: AdminAudit,
     if (probe === undefined) return sendJSON(res, 400, { error: 'invalid_revocation' });
     let isAborted = false;
     res.onAborted(() => { isAborted = true; });
-    void stage.revocations.unrevoke(probe.kind, probe.issuer, probe.value).then((result) => {
+    void stage.revocations.unrevoke(probe.kind, probe.issuer, probe.value).then(async (result) => {
+      await audit.threads?.sync();
       if (!isAborted) sendJSON(res, 200, result);
     });
   });

@@ -36,12 +36,19 @@ export class BundleActivator {
   readonly #rejected: Record<string, number> = {};
   #lastError: ActivationStats['lastError'];
 
+  readonly #onActivated: ((bytes: Uint8Array, source: string) => void) | undefined;
+
+  /**
+   * `onActivated` hears of every bundle activated, after the swap, with its verified bytes (the
+   * serving threads instantiate the same bundle: src/threads/).
+   */
   constructor(holder: PolicyHolder, module: EvaluatorModule, keys: readonly BundleVerifyKey[],
-    logger?: Logger) {
+    logger?: Logger, onActivated?: (bytes: Uint8Array, source: string) => void) {
     this.#holder = holder;
     this.#module = module;
     this.#keys = keys;
     this.#logger = logger;
+    this.#onActivated = onActivated;
   }
 
   /** Offers a bundle and its detached JWS from `source` (a label such as `file:/x`). */
@@ -63,6 +70,7 @@ export class BundleActivator {
       const engine = new PolicyEngine(this.#module, admission.bundle);
       this.#holder.swap(engine, source);
       this.#activated++;
+      this.#onActivated?.(bytes, source);
       const { policyVersion: version, sourceDigest: digest } = admission.bundle.meta;
       this.#logger?.info('policy bundle activated', { source, version, digest,
         rules: admission.bundle.policy.rules.length, keyId: admission.keyId });

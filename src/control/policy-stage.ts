@@ -45,9 +45,13 @@ export function accessPolicySource(services: Config['services']): string {
   }, { aliasDuplicateObjects: false }); // policy files take no aliases (src/policy/yaml-tree.ts)
 }
 
-/** Starts the stage. With sources, waits for each one's first attempt before returning. */
+/**
+ * Starts the stage. With sources, waits for each one's first attempt before returning.
+ * `onActivated` hears of every activated bundle (its verified bytes and source).
+ */
 export async function startPolicyStage(config: Config, evaluator: EvaluatorModule,
-  logger: Logger): Promise<PolicyStage> {
+  logger: Logger, onActivated?: (bytes: Uint8Array, source: string) => void):
+  Promise<PolicyStage> {
   const holder = new PolicyHolder();
   const sources: BundleSource[] = [];
   let activator: BundleActivator;
@@ -58,7 +62,7 @@ export async function startPolicyStage(config: Config, evaluator: EvaluatorModul
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     activator = new BundleActivator(holder, evaluator,
       [bundleVerifyKey(publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'ephemeral')],
-      logger);
+      logger, onActivated);
     const compiled = compilePolicy([{ name: 'access.yaml', text: accessPolicySource(config.services) }],
       { createdAtMs: Date.now(), compiler: 'portcullis (from access)' });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -76,7 +80,7 @@ export async function startPolicyStage(config: Config, evaluator: EvaluatorModul
     } catch (err) {
       throw new PortcullisError('IAM_CONFIG_INVALID', `policy.publicKeys: ${(err as Error).message}`);
     }
-    activator = new BundleActivator(holder, evaluator, keys, logger);
+    activator = new BundleActivator(holder, evaluator, keys, logger, onActivated);
     if (p.file !== undefined) {
       sources.push(startFileSource({ path: p.file, signaturePath: p.signatureFile,
         intervalMs: p.pollIntervalMs, activator }));

@@ -511,6 +511,11 @@ export const kErrorCodes = {
     reason: 'uws_fallback',
     message: 'The native uWebSockets.js build did not load; refusing the slow fallback.',
   },
+  IAM_SERVER_THREAD_FAILED: {
+    status: 500,
+    reason: 'thread_failed',
+    message: 'A serving thread could not start.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every live error code, as a string union so a `switch` on `err.code` narrows. */

@@ -19,6 +19,24 @@ export interface BoundListener {
   close(): void;
 }
 
+/**
+ * A port the OS picks as free on `host` (bound once with node:net, then released). uWS shares
+ * a port between threads only when it was given a number (with 0 it does not set SO_REUSEPORT),
+ * so a listener that serving threads will join picks its port this way first.
+ */
+export function pickFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new PortcullisError('IAM_SERVER_LISTEN_FAILED', `${host}:0: ${err.code ?? err.message}`));
+    });
+    probe.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Resolves when `host:port` can be bound exclusively; rejects IAM_SERVER_LISTEN_FAILED if not. */
 export function assertAddressFree(host: string, port: number): Promise<void> {
   if (port === 0) return Promise.resolve();
@@ -31,10 +49,14 @@ export function assertAddressFree(host: string, port: number): Promise<void> {
   });
 }
 
-/** Binds `app` to `host:port` after checking the address is free. */
-export async function listenApp(uws: UWS, app: TemplatedApp, host: string, port: number):
-  Promise<BoundListener> {
-  await assertAddressFree(host, port);
+/**
+ * Binds `app` to `host:port` after checking the address is free. A serving thread joining the
+ * main thread's port (src/threads/) passes `isJoining`: sharing is then the point, and the
+ * kernel spreads new connections over every thread's socket.
+ */
+export async function listenApp(uws: UWS, app: TemplatedApp, host: string, port: number,
+  isJoining = false): Promise<BoundListener> {
+  if (!isJoining) await assertAddressFree(host, port);
   const socket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (ls) => {
       if (ls === false) {

@@ -113,4 +113,32 @@ describe('audit/feed', () => {
     f.add(new Socket(), {});
     assert.equal(f.isFull, true);
   });
+
+  test('records formatted by a serving thread pass the same filters and per-tick cap', () => {
+    const f = feed();
+    const socket = new Socket();
+    f.add(socket, { service: 'orders' });
+    const item = (id: string, service: string) => ({ line: `{"id":"${id}"}`, service,
+      decision: 'allow', subject: null, rule: null });
+    for (const [id, svc] of [['a', 'orders'], ['b', 'billing'], ['c', 'orders'], ['d', 'orders'],
+      ['e', 'orders']] as const) f.offerItem(item(id, svc));
+    f.noteSkipped(5);
+    f.tick();
+    assert.deepEqual(socket.sent[0]?.records.map((r) => r.id), ['a', 'c', 'd']);
+    assert.equal(socket.sent[0]?.skipped, 1, 'the fourth match went over the cap');
+    assert.equal(f.stats.skipped, 6, 'with the 5 the thread could not relay');
+  });
+
+  test('the first subscriber and the last one leaving are announced (threads relay meanwhile)', () => {
+    const f = feed();
+    const changes: boolean[] = [];
+    f.onActiveChange((isActive) => changes.push(isActive));
+    const a = new Socket();
+    const b = new Socket();
+    f.add(a, {});
+    f.add(b, {});
+    f.remove(a);
+    f.remove(b);
+    assert.deepEqual(changes, [true, false]);
+  });
 });

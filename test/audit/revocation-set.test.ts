@@ -87,4 +87,27 @@ describe('audit/revocation-set', () => {
     assert.deepEqual(parseRevocation(revocation({ kind: 'client', value: 'web' })),
       revocation({ kind: 'client', value: 'web' }));
   });
+
+  test('a replica fed every change notice ends up holding the same revocations', () => {
+    const main = new RevocationSet();
+    const replica = new RevocationSet();
+    main.onChange((change) => replica.apply(structuredClone(change)));
+    main.add(revocation({ kind: 'subject', value: 'alice' }), kNow);
+    main.add(revocation({ kind: 'token', value: 't9' }), kNow);
+    main.remove('token', null, 't9');
+    assert.deepEqual(replica.list(kNow), main.list(kNow));
+    main.replace([revocation({ kind: 'client', value: 'web' })], kNow);
+    assert.deepEqual(replica.list(kNow), main.list(kNow));
+    assert.equal(replica.match(alice, kNow)?.kind, 'client');
+  });
+
+  test('an add that changes nothing (an earlier expiry) sends no notice', () => {
+    const set = new RevocationSet();
+    const notices: string[] = [];
+    set.onChange((change) => notices.push(change.op));
+    set.add(revocation({ kind: 'subject', value: 'alice', expiresAtSec: kNow + 100 }), kNow);
+    set.add(revocation({ kind: 'subject', value: 'alice', expiresAtSec: kNow + 50 }), kNow);
+    set.remove('subject', null, 'nobody');
+    assert.deepEqual(notices, ['add']);
+  });
 });

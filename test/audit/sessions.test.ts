@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { kAnonymous, principalFromClaims, type Principal } from '../../src/authn/index.js';
-import { AuditRecord, kMaxAddresses, SessionTable, sessionKey } from '../../src/audit/index.js';
+import {
+  AuditRecord, kMaxAddresses, mergeSessionViews, SessionTable, sessionKey,
+} from '../../src/audit/index.js';
 
 function principal(claims: Record<string, unknown>): Principal {
   return principalFromClaims('https://idp.test', { exp: 2_000_000_000, ...claims }, 'k1');
@@ -92,5 +94,33 @@ describe('audit/sessions', () => {
     assert.deepEqual(table.list({ subject: 'b' }).map((r) => r.clientId), ['cli']);
     assert.equal(table.list({ limit: 1 })[0]?.subject, 'c');
     assert.equal(table.list({ subject: 'A' }).length, 0, 'subjects are case-sensitive');
+  });
+
+  test('latestExpirySec finds what a revocation would name, by kind, value and issuer', () => {
+    const table = new SessionTable({ maxEntries: 10, idleTimeoutMs: 60_000 });
+    seen(table, principal({ sub: 'a', sid: 's1', exp: 2_000_000_100 }));
+    seen(table, principal({ sub: 'a', sid: 's2', exp: 2_000_000_200 }));
+    assert.equal(table.latestExpirySec('subject', null, 'a'), 2_000_000_200);
+    assert.equal(table.latestExpirySec('session', 'https://idp.test', 's1'), 2_000_000_100);
+    assert.equal(table.latestExpirySec('session', 'https://other.test', 's1'), undefined);
+    assert.equal(table.latestExpirySec('token', null, 's1'), undefined, 'a sid is not a jti');
+  });
+
+  test('mergeSessionViews sums one session seen by several threads, newest first', () => {
+    const one = new SessionTable({ maxEntries: 10, idleTimeoutMs: 60_000, nowMs: () => 1_000 });
+    const two = new SessionTable({ maxEntries: 10, idleTimeoutMs: 60_000, nowMs: () => 5_000 });
+    const p = principal({ sub: 'a', sid: 'shared' });
+    seen(one, p, '10.0.0.1');
+    seen(two, p, '10.0.0.2', true);
+    seen(two, principal({ sub: 'b', sid: 'only-two' }), '10.0.0.3');
+    const merged = mergeSessionViews([one.list({ limit: 0 }), two.list({ limit: 0 })], 10);
+    assert.equal(merged.length, 2);
+    const shared = merged.find((row) => row.sessionId === 'shared');
+    assert.equal(shared?.requests, 2);
+    assert.equal(shared?.denies, 1);
+    assert.deepEqual(shared?.addresses, ['10.0.0.1', '10.0.0.2']);
+    assert.equal(shared?.firstSeen, new Date(1_000).toISOString());
+    assert.equal(shared?.lastSeen, new Date(5_000).toISOString());
+    assert.equal(mergeSessionViews([one.list({ limit: 0 }), two.list({ limit: 0 })], 1).length, 1);
   });
 });

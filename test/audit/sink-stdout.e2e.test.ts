@@ -36,7 +36,10 @@ services:
     assert.equal(await proc.stop('SIGTERM'), 0);
     const objects = proc.stdout.filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
     const records = objects.filter((o) => typeof o.requestId === 'string' && 'outcome' in o);
-    assert.deepEqual(records.map((r) => r.requestId), ids);
+    // With serving threads (threads: auto) each thread's batches take turns on stdout, so the
+    // records are in request order per thread only: compare the sets, and that none is twice.
+    assert.equal(records.length, ids.length);
+    assert.deepEqual(records.map((r) => r.requestId).sort(), [...ids].sort());
     assert.ok(objects.some((o) => o.msg === 'stopped'), 'the log lines are intact too');
   });
 });

@@ -10,11 +10,17 @@ describe('cli/args', () => {
     assert.deepEqual(parseArgs([]), { kind: 'help' });
   });
 
-  test('serve takes --config, --port, --admin-port and --allow-uws-fallback', () => {
+  test('serve takes --config, --port, --admin-port, --threads and --allow-uws-fallback', () => {
     assert.deepEqual(parseArgs(['serve', '--config', 'a.yaml', '--port=0', '--admin-port', '9',
-      '--allow-uws-fallback']), {
-      kind: 'serve', configPath: 'a.yaml', proxyPort: 0, adminPort: 9, allowUwsFallback: true,
+      '--threads', '3', '--allow-uws-fallback']), {
+      kind: 'serve', configPath: 'a.yaml', proxyPort: 0, adminPort: 9, threads: 3,
+      allowUwsFallback: true,
     });
+  });
+
+  test('serve --threads auto leaves the count to the CPUs the process may use', () => {
+    const cmd = parseArgs(['serve', '--threads=auto']);
+    assert.equal(cmd.kind === 'serve' && cmd.threads, 'auto');
   });
 
   const kErrors: ReadonlyArray<readonly [string[], string]> = [
@@ -22,6 +28,9 @@ describe('cli/args', () => {
     [['serve', '--port', '65536'], 'ports above 65535 are refused'],
     [['serve', '--port', '-1'], 'signed ports are refused'],
     [['serve', 'extra'], 'stray positional arguments are refused'],
+    [['serve', '--threads', '0'], 'at least one serving thread'],
+    [['serve', '--threads', '65'], 'at most 64 serving threads'],
+    [['serve', '--threads', 'two'], 'a thread count is a number or auto'],
     [['serve', '--allow-uws-fallback=yes'], 'a boolean flag takes no value'],
     [['check-config', 'a', 'b'], 'check-config takes exactly one file'],
     [['--help', 'x'], 'help takes no arguments'],

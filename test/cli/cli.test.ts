@@ -116,7 +116,7 @@ describe('cli/serve', () => {
 
   test('a second signal during the drain exits at once with 1', async () => {
     const upstream = await startRecordingUpstream();
-    const proxy = await startProxyProcess(drainConfig(upstream.port, 10000));
+    const proxy = await startProxyProcess(drainConfig(upstream.port, 10000), ['--threads', '1']);
     const inFlight = rawRequest(proxy.port, 'GET /slow-head?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n');
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
@@ -126,6 +126,26 @@ describe('cli/serve', () => {
     assert.equal(await exited, 1);
     assert.ok(Date.now() - started < 2000, 'did not wait for the 10 s drain deadline');
     await inFlight;
+    await upstream.close();
+  });
+
+  test('with serving threads, a second signal ends the process at once by SIGKILL (137)', async () => {
+    // A serving thread that still holds a uWS connection cannot end without aborting node
+    // (src/threads/README.md), so the process kills itself instead of exiting with 1.
+    const upstream = await startRecordingUpstream();
+    const proxy = await startProxyProcess(drainConfig(upstream.port, 10000), ['--threads', '2']);
+    // Twelve connections: the serving thread has requests in flight unless all twelve landed
+    // on the main thread (2^-12).
+    const inFlight = Promise.all(Array.from({ length: 12 }, () =>
+      rawRequest(proxy.port, 'GET /slow-head?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n')));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const exited = proxy.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    proxy.child.kill('SIGTERM');
+    assert.equal(await exited, 137);
+    assert.ok(Date.now() - started < 2000, 'did not wait for the 10 s drain deadline');
+    await inFlight.catch(() => undefined);
     await upstream.close();
   });
 

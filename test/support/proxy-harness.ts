@@ -22,12 +22,15 @@ export interface TestProxy {
 /**
  * `servicesYaml` is the YAML of the `services:` list (and any other top-level keys the test
  * needs); listeners are put on port 0 unless the text sets them, and audit records go nowhere
- * (`audit: { sink: none }`, so they do not mix with the runner's output) unless it sets `audit`.
+ * (`audit: { sink: none }`, so they do not mix with the runner's output) unless it sets `audit`,
+ * and one uWS loop serves (`threads: 1`) unless it sets `threads`.
  */
 export async function startTestProxy(yaml: string): Promise<TestProxy> {
   const withAudit = /^audit:/m.test(yaml) ? yaml : `audit: { sink: none }\n${yaml}`;
-  const text = withAudit.includes('listeners:') ? withAudit
-    : `listeners:\n  proxy: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${withAudit}`;
+  // One uWS loop unless the test asks for serving threads: its checks read this thread's state.
+  const withThreads = /^threads:/m.test(withAudit) ? withAudit : `threads: 1\n${withAudit}`;
+  const text = withThreads.includes('listeners:') ? withThreads
+    : `listeners:\n  proxy: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${withThreads}`;
   const config = await loadConfigText(text, 'test.yaml', tmpdir());
   const running = await startPortcullis(config, silentLogger());
   return {

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +52,9 @@ export function startProxyProcess(configFile: string | undefined, extraArgs: str
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // The status as a shell reports it: the exit code, or 128 + the signal's number when killed.
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) =>
+    resolve(code ?? (signal === null ? null : 128 + constants.signals[signal]))));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
