@@ -2,7 +2,13 @@
  * The verified-token cache: keeps signature checks off the pool for repeat tokens.
  *
  * Rules (threats.md, "Unsafe caching of auth results"):
- * - keyed by the whole token, so a tampered token never shares an entry with the original;
+ * - a hit needs the whole token to be equal, so a tampered token never shares an entry with the
+ *   original: the map is keyed by the token's last `kKeyChars` characters (the end of its
+ *   signature), and the entry keeps the whole token to compare. Hashing 600 characters on
+ *   every request cost about as much as the rest of a hit; the tail hashes in a tenth of that,
+ *   and the comparison is a memcmp. (Cerbos v0.53 keyed by the signature alone and let a token
+ *   with an altered payload hit: threats.md. Here the payload must match too.) Two tokens with
+ *   one tail just take turns in the entry;
  * - an entry records the issuer's key-set version; a different current version is a miss, and
  *   `flushIssuer` drops every entry of an issuer whose keys rotated;
  * - an entry lives no longer than the token's `exp` (and at most `kMaxTtlSec`);
@@ -34,8 +40,17 @@ const kMaxTtlSec = 300;
 const kEntryOverheadBytes = 256;
 
 interface Slot<E> {
+  /** The whole token: a lookup hits only when it is equal. */
+  readonly token: string;
   readonly value: CachedVerification<E>;
   readonly bytes: number;
+}
+
+/** Characters of the token's end that key the map (see the file comment). */
+const kKeyChars = 32;
+
+function keyOf(token: string): string {
+  return token.length <= kKeyChars ? token : token.slice(-kKeyChars);
 }
 
 /** Bounded map from token to its verification. Main thread only. */
@@ -61,10 +76,11 @@ export class VerifiedTokenCache<E = unknown> {
    * must compare `version` with the issuer's current key-set version: another version is a miss.
    */
   peek(token: string, nowSec: number): CachedVerification<E> | undefined {
-    const slot = this.#slots.get(token);
-    if (slot === undefined) return undefined;
+    const key = keyOf(token);
+    const slot = this.#slots.get(key);
+    if (slot === undefined || slot.token !== token) return undefined;
     if (slot.value.expiresAtSec <= nowSec) {
-      this.#remove(token, slot);
+      this.#remove(key, slot);
       return undefined;
     }
     return slot.value;
@@ -80,27 +96,29 @@ export class VerifiedTokenCache<E = unknown> {
     const bytes = token.length + kEntryOverheadBytes;
     if (bytes > this.#maxBytes) return;
 
-    const previous = this.#slots.get(token);
-    if (previous !== undefined) this.#remove(token, previous);
+    const key = keyOf(token);
+    const previous = this.#slots.get(key);
+    if (previous !== undefined) this.#remove(key, previous);
     while (this.#slots.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
       const oldest = this.#slots.oldestKey();
       const slot = this.#slots.oldestValue();
       if (oldest === undefined || slot === undefined) break;
       this.#remove(oldest, slot);
     }
-    this.#slots.set(token, { value: { issuer, version, kid, claims, extra, expiresAtSec }, bytes });
+    this.#slots.set(key, { token, value: { issuer, version, kid, claims, extra, expiresAtSec },
+      bytes });
     this.#bytes += bytes;
   }
 
   /** Drops every entry of `issuer` (its keys rotated). */
   flushIssuer(issuer: string): void {
-    this.#slots.forEach((slot, token) => {
-      if (slot.value.issuer === issuer) this.#remove(token, slot);
+    this.#slots.forEach((slot, key) => {
+      if (slot.value.issuer === issuer) this.#remove(key, slot);
     });
   }
 
-  #remove(token: string, slot: Slot<E>): void {
-    this.#slots.delete(token);
+  #remove(key: string, slot: Slot<E>): void {
+    this.#slots.delete(key);
     this.#bytes -= slot.bytes;
   }
 }

@@ -196,12 +196,12 @@ export function decideAccess(deps: AccessDeps, check: AccessCheck): void {
  * list: the principal's identity headers (per the service's `identity` plan), the proxy-signed
  * internal JWT, then the policy's obligation headers. Undefined when there is nothing to send;
  * null when a claim value cannot be sent safely (refuse with IAM_AUTHN_CLAIM_INVALID). The
- * array is new and the caller's.
+ * array may be shared between requests (identity-headers.ts): read it, never change it.
  */
 export function callerHeaders(service: ServiceRuntime, principal: Principal | undefined,
   obligations: readonly string[], internalJwt: InternalJwtSigner | undefined,
-  requestId: string): string[] | undefined | null {
-  let identity: string[] | undefined;
+  requestId: string): readonly string[] | undefined | null {
+  let identity: readonly string[] | undefined;
   if (principal !== undefined && service.identity.headers) {
     identity = identityHeaders(principal, service.identity.plan);
     if (identity === undefined) return null;

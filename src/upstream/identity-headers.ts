@@ -89,12 +89,31 @@ function fieldValue(principal: Principal, field: IdentityField): string | undefi
 }
 
 /**
+ * Lists already built, per plan and principal. Principals are frozen and shared by every
+ * request with the same credential (the verified-token cache keeps them), so a repeat request
+ * reuses the list instead of checking every value again. Weak on both sides: nothing is kept
+ * for a principal nobody holds any more.
+ */
+const kBuilt = new WeakMap<IdentityHeaderPlan, WeakMap<Principal, readonly string[] | null>>();
+
+/**
  * The identity headers of `principal` under `plan` as a flat [name, value, ...] list (absent
- * fields are left out), or undefined when a value cannot be sent safely. The array is new and
- * owned by the caller.
+ * fields are left out), or undefined when a value cannot be sent safely. The array is frozen
+ * and shared by every request with the same principal: copy it to change it.
  */
 export function identityHeaders(principal: Principal,
-  plan: IdentityHeaderPlan = kDefaultIdentityPlan): string[] | undefined {
+  plan: IdentityHeaderPlan = kDefaultIdentityPlan): readonly string[] | undefined {
+  let byPrincipal = kBuilt.get(plan);
+  if (byPrincipal === undefined) kBuilt.set(plan, byPrincipal = new WeakMap());
+  const held = byPrincipal.get(principal);
+  if (held !== undefined) return held ?? undefined;
+  const built = buildIdentityHeaders(principal, plan);
+  byPrincipal.set(principal, built === undefined ? null : Object.freeze(built));
+  return built;
+}
+
+function buildIdentityHeaders(principal: Principal, plan: IdentityHeaderPlan):
+  string[] | undefined {
   const out: string[] = [];
   for (const [field, name] of plan.fields) {
     const value = fieldValue(principal, field);

@@ -93,4 +93,26 @@ describe('authn/principal', () => {
       assert.equal(p.keyId, 'kid-1');
     });
   }
+
+  test('a token with the same signature but another payload never hits the entry', () => {
+    const cache = new VerifiedTokenCache(10, 1 << 20);
+    const signature = 'S'.repeat(86);
+    const original = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.${signature}`;
+    const altered = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.${signature}`;
+    cache.set(original, 'iss', 1, 'k1', { exp: kNow + 60, sub: 'alice' }, undefined, kNow);
+    assert.equal(cache.peek(altered, kNow), undefined, 'the whole token must match');
+    assert.equal(cache.peek(original, kNow)?.claims.sub, 'alice', 'the original still hits');
+  });
+
+  test('two tokens ending alike take turns in one entry; neither ever answers for the other', () => {
+    const cache = new VerifiedTokenCache(10, 1 << 20);
+    const tail = 'T'.repeat(40);
+    const a = `header.payload-a.${tail}`;
+    const b = `header.payload-b.${tail}`;
+    cache.set(a, 'iss', 1, undefined, { exp: kNow + 60, sub: 'a' }, undefined, kNow);
+    cache.set(b, 'iss', 1, undefined, { exp: kNow + 60, sub: 'b' }, undefined, kNow);
+    assert.equal(cache.peek(a, kNow), undefined);
+    assert.equal(cache.peek(b, kNow)?.claims.sub, 'b');
+    assert.equal(cache.size, 1);
+  });
 });

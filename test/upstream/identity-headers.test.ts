@@ -72,4 +72,16 @@ describe('upstream/identity-headers', () => {
       assert.equal(identityHeaders(p), undefined);
     });
   }
+
+  test('a repeat request with the same principal reuses its frozen list; each plan has its own', () => {
+    const p = principalFromClaims('https://idp', { sub: 'u1', tenant: 't1' }, undefined);
+    const first = identityHeaders(p);
+    assert.equal(identityHeaders(p), first, 'the same list, not rebuilt');
+    assert.ok(Object.isFrozen(first));
+    const renamed = identityHeaderPlan({ subject: 'x-user' }, {}, isReservedIdentityHeader);
+    assert.equal(identityHeaders(p, renamed)?.[2], 'x-user');
+    const bad = principalFromClaims('https://idp', { sub: 'a\r\nb' }, undefined);
+    assert.equal(identityHeaders(bad), undefined);
+    assert.equal(identityHeaders(bad), undefined, 'a refusal is remembered as a refusal');
+  });
 });
