@@ -108,8 +108,14 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     stops.push(() => audit.stop(1_000));
 
     // Step 3d: browser login: the login issuer's endpoints load before anything is served.
+    // A session ended here (logout) is forgotten by every serving thread before the answer.
     const login: LoginStage | undefined = await startLoginStage(config, {
-      authenticator: authn.authenticator, revocations: audit.revocations.set, logger });
+      authenticator: authn.authenticator, revocations: audit.revocations.set, logger,
+      onRemove: async (id) => {
+        started?.threads.tell({ kind: 'session-forget', id });
+        await started?.threads.sync();
+      },
+    });
     stops.push(() => login?.stop());
 
     // Step 4: this thread's request path, its upstream pools and its apps.
@@ -203,7 +209,7 @@ export async function startPortcullis(config: Config, logger: Logger): Promise<R
     // Step 7: the other serving threads join the proxy and decision ports.
     if (threadCount > 1) {
       started = await startServingThreads(threadCount - 1, {
-        config, authn, audit, bundle, logger,
+        config, authn, audit, bundle, login, logger,
         onBundle: (listener) => {
           onBundle = listener;
         },

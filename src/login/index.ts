@@ -15,9 +15,13 @@ export {
 } from './redirect-target.js';
 export { CookieSealer } from './sealed-cookie.js';
 export {
-  isSessionId, MemorySessionStore, newSessionId, type Session, sessionHandle, type SessionStore,
+  isSessionId, isSessionOver, MemorySessionStore, newSessionId, type Session, sessionHandle,
+  type SessionStore,
 } from './session-store.js';
 export {
   kMaxUnconfirmedMs, RedisSessionStore, type RedisSessionStoreOptions,
 } from './session-store-redis.js';
-export { type LoginDependencies, type LoginStage, startLoginStage } from './setup.js';
+export {
+  type LoginDependencies, type LoginShared, type LoginStage, startLoginStage,
+} from './setup.js';
+export type { ProviderMetadata } from './provider-metadata.js';

@@ -5,6 +5,7 @@
  * is on and the issuer offers no end_session_endpoint, or when sessions are shared
  * (`revocation.store: redis`, the same Redis) and Redis cannot be reached.
  */
+import { randomBytes } from 'node:crypto';
 import type { RevocationSet } from '../audit/index.js';
 import type { Authenticator } from '../authn/index.js';
 import type { Config } from '../config/index.js';
@@ -13,11 +14,18 @@ import type { Logger } from '../telemetry/index.js';
 import { TrustedProxies } from '../upstream/index.js';
 import { BrowserLogin } from './browser-login.js';
 import { cookieNames } from './cookies.js';
-import { loadProviderMetadata } from './provider-metadata.js';
+import { loadProviderMetadata, type ProviderMetadata } from './provider-metadata.js';
 import { RedirectTargets } from './redirect-target.js';
 import { CookieSealer } from './sealed-cookie.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { RedisSessionStore } from './session-store-redis.js';
+
+/** What every serving thread's login must share with the main thread's (src/threads/). */
+export interface LoginShared {
+  /** The cookie sealer's secret: `login.cookieKey`, or one made at start-up for this process. */
+  readonly cookieSecret: string;
+  readonly metadata: ProviderMetadata;
+}
 
 /** What login needs from the stages started before it. */
 export interface LoginDependencies {
@@ -25,11 +33,23 @@ export interface LoginDependencies {
   readonly authenticator: Authenticator | undefined;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /**
+   * A serving thread passes what the main thread loaded and its store (the main thread's
+   * sessions, asked across threads); the main thread passes neither.
+   */
+  readonly shared?: LoginShared;
+  readonly store?: SessionStore;
+  /** Told of every session ended here, before the ending completes (threads forget it). */
+  readonly onRemove?: (id: string) => Promise<void>;
 }
 
 /** A running browser login. */
 export interface LoginStage {
   readonly login: BrowserLogin;
+  /** What serving threads need to seal, open and look up the same cookies. */
+  readonly shared: LoginShared;
+  /** The session store (the main thread's is what serving threads ask). */
+  readonly store: SessionStore;
   stop(): Promise<void>;
 }
 
@@ -48,14 +68,19 @@ export async function startLoginStage(config: Config, deps: LoginDependencies):
   }
 
   // 1. The issuer's endpoints.
-  const metadata = await loadProviderMetadata(issuer.issuer, issuer.refresh.fetchTimeoutMs);
+  const metadata = deps.shared?.metadata
+    ?? await loadProviderMetadata(issuer.issuer, issuer.refresh.fetchTimeoutMs);
   if (login.idpLogout && metadata.endSessionEndpoint === undefined) {
     throw new PortcullisError('IAM_LOGIN_DISCOVERY_FAILED',
       `login issuer ${issuer.issuer}: idpLogout is on but discovery names no end_session_endpoint`);
   }
 
-  // 2. Sessions, cookies, transport.
-  const store = openStore(config, deps.logger);
+  // 2. Sessions, cookies, transport. Without a configured key, the cookie secret is made now
+  // and lives as long as the process (its serving threads get it; other instances cannot).
+  const opened = deps.store ?? openStore(config, deps.logger);
+  const store = deps.onRemove === undefined ? opened : notifyingStore(opened, deps.onRemove);
+  const cookieSecret = deps.shared?.cookieSecret ?? login.cookieKey?.reveal()
+    ?? randomBytes(32).toString('base64url');
   try {
     await store.start();
   } catch (err) {
@@ -74,7 +99,7 @@ export async function startLoginStage(config: Config, deps: LoginDependencies):
     paths: { callback: login.callbackPath, login: login.loginPath, logout: login.logoutPath },
     cookies: names,
     cookiePrefix: `__Host-${login.cookieName}-`,
-    sealer: new CookieSealer(login.cookieKey?.reveal()),
+    sealer: new CookieSealer(cookieSecret),
     loginTtlSec: login.loginTtlSec,
     targets: new RedirectTargets(login.allowedRedirectOrigins),
     postLogoutRedirect: login.postLogoutRedirect,
@@ -92,7 +117,27 @@ export async function startLoginStage(config: Config, deps: LoginDependencies):
   });
   deps.logger.info('browser login ready', { issuer: issuer.issuer, clientId: login.clientId,
     sessions: store.kind });
-  return { login: browserLogin, stop: () => store.stop() };
+  return { login: browserLogin, shared: { cookieSecret, metadata }, store,
+    stop: () => store.stop() };
+}
+
+/** `store`, telling `onRemove` of every session it is asked to end. */
+function notifyingStore(store: SessionStore, onRemove: (id: string) => Promise<void>):
+  SessionStore {
+  return {
+    kind: store.kind,
+    get size() {
+      return store.size;
+    },
+    start: () => store.start(),
+    find: (id, nowMs) => store.find(id, nowMs),
+    save: (session) => store.save(session),
+    remove: async (id) => {
+      await store.remove(id);
+      await onRemove(id);
+    },
+    stop: () => store.stop(),
+  };
 }
 
 /** Sessions in Redis when revocations are shared there (several instances), else in memory. */

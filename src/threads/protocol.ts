@@ -8,6 +8,7 @@ import type {
 import type { IssuerKeySet, VerifyResult } from '../authn/index.js';
 import type { Config } from '../config/index.js';
 import { SecretValue } from '../config/index.js';
+import type { LoginShared, Session } from '../login/index.js';
 
 /** A config whose secrets are marked plain text, so it can be cloned into a thread. */
 export type PortableConfig = { readonly portable: unknown };
@@ -23,6 +24,8 @@ export interface ThreadStart {
   readonly bundle: ActiveBundle | undefined;
   readonly revocations: readonly Revocation[];
   readonly isFeedOn: boolean;
+  /** Browser login's cookie secret and provider endpoints, when `login` is configured. */
+  readonly login: LoginShared | undefined;
 }
 
 /** A bundle the main thread verified and activated. */
@@ -36,7 +39,8 @@ export type MainNote =
   | { readonly kind: 'keys'; readonly keySet: IssuerKeySet }
   | { readonly kind: 'bundle'; readonly bundle: ActiveBundle }
   | { readonly kind: 'revocation'; readonly change: RevocationChange }
-  | { readonly kind: 'feed'; readonly isOn: boolean };
+  | { readonly kind: 'feed'; readonly isOn: boolean }
+  | { readonly kind: 'session-forget'; readonly id: string };
 
 /** Requests from the main thread, and what a serving thread answers. */
 export type MainRequest =
@@ -73,7 +77,12 @@ export interface DrainAnswer {
 export type ThreadRequest =
   | { readonly kind: 'verify'; readonly items: readonly VerifyItem[] }
   | { readonly kind: 'refetch'; readonly issuer: string; readonly kid: string }
-  | { readonly kind: 'audit'; readonly bytes: Uint8Array };
+  | { readonly kind: 'audit'; readonly bytes: Uint8Array }
+  | { readonly kind: 'session-find'; readonly id: string; readonly nowMs: number }
+  | { readonly kind: 'session-save'; readonly session: Session }
+  | { readonly kind: 'session-remove'; readonly id: string };
+
+export type SessionFindAnswer = Session | undefined;
 
 /** One token to verify: token, issuer, allowed algorithms. */
 export type VerifyItem = readonly [string, string, readonly string[]];

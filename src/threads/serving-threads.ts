@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FeedItem } from '../audit/index.js';
 import type { VerifyResult } from '../authn/index.js';
+import type { SessionStore } from '../login/index.js';
 import { PortcullisError } from '../errors/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { Channel } from './channel.js';
@@ -25,6 +26,8 @@ export interface SharedParts {
   /** Writes a batch of record lines to the sink, in turn with the main thread's own. */
   writeAudit(bytes: Uint8Array): Promise<void>;
   feedItems(items: readonly FeedItem[], skipped: number): void;
+  /** Browser login's store (its `remove` tells every thread to forget); undefined when off. */
+  readonly sessions: SessionStore | undefined;
 }
 
 type Req<K extends ThreadRequest['kind']> = Extract<ThreadRequest, { kind: K }>;
@@ -168,6 +171,11 @@ function serveShared(channel: Channel, shared: SharedParts): void {
     return true;
   });
   channel.onNote<Note<'feed-items'>>('feed-items', (n) => shared.feedItems(n.items, n.skipped));
+  const sessions = shared.sessions;
+  if (sessions === undefined) return;
+  channel.onRequest<Req<'session-find'>>('session-find', (r) => sessions.find(r.id, r.nowMs));
+  channel.onRequest<Req<'session-save'>>('session-save', (r) => sessions.save(r.session));
+  channel.onRequest<Req<'session-remove'>>('session-remove', (r) => sessions.remove(r.id));
 }
 
 /** Resolves when the thread says `ready`; rejects when it fails, exits or stays silent. */

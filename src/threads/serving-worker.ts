@@ -19,6 +19,7 @@ import {
 import { loadEvaluator, PolicyEngine, PolicyHolder } from '../authz/index.js';
 import type { Config } from '../config/index.js';
 import { PortcullisError } from '../errors/index.js';
+import { startLoginStage } from '../login/index.js';
 import { decodeBundle } from '../policy/index.js';
 import { type BoundListener, listenApp } from '../server/listen.js';
 import { buildServingPipeline } from '../server/pipeline.js';
@@ -33,6 +34,7 @@ import {
   type ThreadNote, type ThreadStart, type ThreadStats,
 } from './protocol.js';
 import { RemoteVerifier } from './remote-verifier.js';
+import { ThreadSessionStore } from './thread-session-store.js';
 
 /** As on the main thread (src/audit/setup.ts): feed ticks and session sweeps. */
 const kFeedTickMs = 100;
@@ -132,9 +134,18 @@ async function serve(start: ThreadStart, port: PortLike): Promise<void> {
   channel.onNote<Note<'revocation'>>('revocation', (n) => revocations.apply(n.change));
   channel.onNote<Note<'feed'>>('feed', (n) => audit.feed.setOn(n.isOn));
 
-  // Step 4: the request path and its listeners, on the ports the main thread holds.
+  // Step 4: browser login with the main thread's cookie secret, endpoints and sessions.
+  const sessions = config.login === undefined || start.login === undefined ? undefined
+    : new ThreadSessionStore(channel, config.revocation.store, config.login.sessions.maxEntries,
+      config.login.sessions.idleTimeoutSec * 1000);
+  channel.onNote<Note<'session-forget'>>('session-forget', (n) => sessions?.forget(n.id));
+  const login = sessions === undefined ? undefined : await startLoginStage(config, {
+    authenticator: authn?.authenticator, revocations, logger, shared: start.login,
+    store: sessions });
+
+  // Step 5: the request path and its listeners, on the ports the main thread holds.
   const pipeline = buildServingPipeline(config, uws, { authenticator: authn?.authenticator,
-    audit: audit.log, revocations, policy, login: undefined });
+    audit: audit.log, revocations, policy, login: login?.login });
   const host = config.listeners.proxy.host;
   const listeners: BoundListener[] = [
     await listenApp(uws, pipeline.app, host, start.ports.proxy, true)];
@@ -145,7 +156,7 @@ async function serve(start: ThreadStart, port: PortLike): Promise<void> {
       start.ports.decision, true));
   }
 
-  // Step 5: the main thread's questions.
+  // Step 6: the main thread's questions.
   channel.onRequest<Ask<'sessions'>>('sessions', (q) => audit.sessions.list(q.filter));
   channel.onRequest<Ask<'latest-expiry'>>('latest-expiry',
     (q) => audit.sessions.latestExpirySec(q.idKind, q.issuer, q.value));
@@ -165,6 +176,7 @@ async function serve(start: ThreadStart, port: PortLike): Promise<void> {
     // (it closes them after its idle timeout; then this thread's loop is empty and it exits).
     setImmediate(() => {
       timers.forEach((t) => clearInterval(t));
+      void login?.stop();
       void Promise.all(pipeline.groups.map((g) => g.close())).finally(() => {
         channel.close('drained');
         parentPort?.close();

@@ -8,7 +8,7 @@ import type { AuditStage, SessionView } from '../audit/index.js';
 import type { AuthnStage } from '../authn/index.js';
 import type { Config } from '../config/index.js';
 import type { ThreadAudit } from '../control/index.js';
-import { PortcullisError } from '../errors/index.js';
+import type { LoginStage } from '../login/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { type ActiveBundle, portableConfig, type ThreadStats } from './protocol.js';
 import { ServingThreads } from './serving-threads.js';
@@ -18,21 +18,11 @@ const kMaxAutoThreads = 16;
 
 /**
  * How many uWS loops serve the proxy port, the main thread's included. `auto` is one per CPU the
- * process may use (its affinity: `taskset -c 0` gives 1). Browser login keeps its sessions and
- * pre-login state on the main thread, so a config with `login` runs one loop under `auto`, and
- * an explicit count above 1 is refused (IAM_CONFIG_INVALID).
+ * process may use (its affinity: `taskset -c 0` gives 1), at most `kMaxAutoThreads`.
  */
 export function servingThreadCount(config: Config): number {
-  if (config.threads === 'auto') {
-    return config.login === undefined ? Math.min(availableParallelism(), kMaxAutoThreads) : 1;
-  }
-  if (config.threads > 1 && config.login !== undefined) {
-    // TODO(ops): browser login needs its session store and cookie key shared with serving
-    // threads before a login config can use more than one uWS loop.
-    throw new PortcullisError('IAM_CONFIG_INVALID',
-      'threads: browser login (login) runs on one thread; use threads: 1 or auto');
-  }
-  return config.threads;
+  return config.threads === 'auto' ? Math.min(availableParallelism(), kMaxAutoThreads)
+    : config.threads;
 }
 
 /** The main thread's stages the serving threads share. */
@@ -45,6 +35,8 @@ export interface SharedStages {
   /** Registers the one listener of every bundle activated from now on. */
   onBundle(listener: (bundle: ActiveBundle) => void): void;
   readonly ports: { readonly proxy: number; readonly decision: number | undefined };
+  /** Browser login, whose sessions the threads look up here. */
+  readonly login: LoginStage | undefined;
   readonly logger: Logger;
 }
 
@@ -73,6 +65,7 @@ export async function startServingThreads(count: number, stages: SharedStages,
     bundle: stages.bundle,
     revocations: audit.revocations.set.list(),
     isFeedOn: audit.feed.subscribers > 0,
+    login: stages.login?.shared,
   }, {
     verify: (items) => Promise.all(items.map(([token, issuer, algorithms]) =>
       authn.pool?.verify(token, issuer, algorithms)
@@ -84,6 +77,7 @@ export async function startServingThreads(count: number, stages: SharedStages,
       for (const item of items) audit.feed.offerItem(item);
       audit.feed.noteSkipped(skipped);
     },
+    sessions: stages.login?.store,
   }, stages.logger);
   for (const source of authn.sources.values()) {
     source.onChange((keySet) => threads.tell({ kind: 'keys', keySet }));

@@ -149,8 +149,9 @@ ${opts.extraYaml ?? ''}`;
       return { status: res?.status ?? 0, url, body: browser.seen.at(-1) ?? '' };
     },
     async stop() {
-      await proxy.stop(1000);
+      // Browsers first: a serving thread ends only once its keep-alive connections are closed.
       await Promise.all(browsers.map((b) => b.close()));
+      await proxy.stop(1000);
       if (opts.idp === undefined) await idp.stop();
       await upstream.close();
     },

@@ -1,14 +1,12 @@
 /**
  * How many uWS loops serve: `threads` in the config (or `serve --threads`), `auto` from the CPUs
- * the process may use, one under `auto` for browser login (its state lives on the main thread),
- * and an explicit count above one with login refused at start-up with IAM_CONFIG_INVALID.
- * Values that are not a count are refused at load time, naming the field.
+ * the process may use, with or without browser login. Values that are not a count are refused
+ * at load time, naming the field.
  */
 import assert from 'node:assert/strict';
 import { availableParallelism, tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
 import { ConfigLoadError, loadConfigText } from '../../src/config/index.js';
-import { PortcullisError } from '../../src/errors/index.js';
 import { servingThreadCount } from '../../src/threads/index.js';
 
 const kService = `services:
@@ -44,12 +42,12 @@ describe('threads/start', () => {
     assert.equal(servingThreadCount(await load(`threads: 1\n${kService}`)), 1);
   });
 
-  test('with browser login, auto is one loop and more than one is refused', async () => {
-    assert.equal(servingThreadCount(await load(`${kLogin}${kService}`)), 1);
-    const explicit = await load(`threads: 2\n${kLogin}${kService}`);
-    assert.throws(() => servingThreadCount(explicit),
-      (err: unknown) => err instanceof PortcullisError && err.code === 'IAM_CONFIG_INVALID');
-  });
+  test('browser login does not change the count (its sessions are shared across threads)',
+    async () => {
+      assert.equal(servingThreadCount(await load(`${kLogin}${kService}`)),
+        Math.min(availableParallelism(), 16));
+      assert.equal(servingThreadCount(await load(`threads: 2\n${kLogin}${kService}`)), 2);
+    });
 
   for (const [value, why] of [['0', 'at least one loop serves'], ['65', 'at most 64'],
     ['two', 'a word other than auto'], ['1.5', 'not a whole number']] as const) {
