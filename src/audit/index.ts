@@ -37,5 +37,5 @@ export {
   type LiveFeedOptions, parseFeedFilter,
 } from './feed.js';
 export {
-  type AuditStage, type ExternalMetricsSources, startAuditStage,
+  type AuditStage, type ExternalMetricsSources, recordParts, type RecordParts, startAuditStage,
 } from './setup.js';

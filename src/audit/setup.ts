@@ -96,6 +96,39 @@ function openRevocations(config: RevocationConfig, logger: Logger): RevocationSt
   });
 }
 
+/** What every serving thread builds alike from `audit`: see `recordParts`. */
+export interface RecordParts {
+  readonly redaction: RedactionRules;
+  /** The record as its line, newline included. */
+  readonly format: (record: AuditRecord) => string;
+  /** The queue to `sink`; undefined without a sink. */
+  readonly queue: AuditQueue | undefined;
+  readonly sessions: SessionTable;
+}
+
+/**
+ * The redaction rules, the line format, the bounded queue into `sink` and the session table, as
+ * `audit` configures them; the main thread and each serving thread (src/threads/) build their
+ * own. Write failures are logged through `logger`, rate-limited.
+ */
+export function recordParts(audit: AuditConfig, sink: AuditSink | undefined, logger: Logger):
+  RecordParts {
+  const redaction: RedactionRules = { claims: audit.claims, redact: new Set(audit.redact) };
+  const format = (r: AuditRecord): string => recordLine(r, redaction);
+  const queue = sink === undefined ? undefined : new AuditQueue({
+    sink, format,
+    maxRecords: audit.queue.maxRecords,
+    batchMaxRecords: audit.queue.batchMaxRecords,
+    flushIntervalMs: audit.queue.flushIntervalMs,
+    overload: audit.queue.overload,
+    onWriteError: (err) => logger.warnRateLimited('audit-write', 10_000,
+      'audit sink write failed; retrying', { error: (err as Error).message }),
+  });
+  const sessions = new SessionTable({ maxEntries: audit.sessions.maxEntries,
+    idleTimeoutMs: audit.sessions.idleTimeoutSec * 1000 });
+  return { redaction, format, queue, sessions };
+}
+
 /**
  * Starts the stage. Rejects with IAM_REVOCATION_STORE_UNAVAILABLE when a Redis store cannot be
  * loaded, and with the file system's error when the audit file cannot be opened.
@@ -112,9 +145,7 @@ export async function startAuditStage(audit: AuditConfig, revocation: Revocation
       { cause: err });
   }
 
-  // 2. The sink and its queue.
-  const redaction: RedactionRules = { claims: audit.claims, redact: new Set(audit.redact) };
-  const format = (r: AuditRecord): string => recordLine(r, redaction);
+  // 2. The sink, its queue and the session table.
   let sink: AuditSink | undefined;
   try {
     const opened = await openSink(audit);
@@ -123,21 +154,11 @@ export async function startAuditStage(audit: AuditConfig, revocation: Revocation
     await revocations.stop();
     throw err;
   }
-  const queue = sink === undefined ? undefined : new AuditQueue({
-    sink, format,
-    maxRecords: audit.queue.maxRecords,
-    batchMaxRecords: audit.queue.batchMaxRecords,
-    flushIntervalMs: audit.queue.flushIntervalMs,
-    overload: audit.queue.overload,
-    onWriteError: (err) => logger.warnRateLimited('audit-write', 10_000,
-      'audit sink write failed; retrying', { error: (err as Error).message }),
-  });
-
-  // 3. What is built from the records: sessions, the feed, the metrics.
-  const sessions = new SessionTable({ maxEntries: audit.sessions.maxEntries,
-    idleTimeoutMs: audit.sessions.idleTimeoutSec * 1000 });
+  const { redaction, format, queue, sessions } = recordParts(audit, sink, logger);
   const sweep = setInterval(() => sessions.sweep(), kSessionSweepMs);
   sweep.unref();
+
+  // 3. What else is built from the records: the feed, the metrics.
   const feed = new LiveFeed({
     format: (r) => format(r).slice(0, -1),
     tickMs: kFeedTickMs,

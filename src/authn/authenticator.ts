@@ -31,7 +31,7 @@ import type { IntrospectionResult, Introspector } from './introspection.js';
 export interface KeySetView {
   /** The key set in force, or undefined before the first load. */
   current(): IssuerKeySet | undefined;
-  /** Asks for one rate-limited refetch because `kid` is unknown; resolves whether it is known now. */
+  /** Asks for one rate-limited refetch because `kid` is unknown; resolves whether it is now. */
   refreshForUnknownKid(kid: string): Promise<boolean>;
 }
 

@@ -124,7 +124,8 @@ function keySourceFor(issuer: AuthnConfig['issuers'][number]): JwksSource | unde
  * sources, or a serving thread's replicas), and the introspecting issuer if one is configured.
  * Every thread builds its own (each has its own introspection cache).
  */
-export function issuerRuntimes(config: AuthnConfig, keysOf: (issuer: string) => KeySetView | undefined):
+export function issuerRuntimes(config: AuthnConfig,
+  keysOf: (issuer: string) => KeySetView | undefined):
   { issuers: Map<string, IssuerRuntime>; opaque: OpaqueTokenIssuer | undefined } {
   const issuers = new Map<string, IssuerRuntime>();
   let opaque: OpaqueTokenIssuer | undefined;

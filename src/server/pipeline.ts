@@ -18,7 +18,9 @@ import {
 import { createDecisionHandler } from './decision-handler.js';
 import { uwsHandler } from './front-end-uws.js';
 import { Lifecycle } from './lifecycle.js';
-import { createProxyHandler, type ProxyHandlerOptions, type ServiceRuntime } from './proxy-handler.js';
+import {
+  createProxyHandler, type ProxyHandlerOptions, type ServiceRuntime,
+} from './proxy-handler.js';
 import type { UWS } from './uws-loader.js';
 
 /** The per-thread state the request path reads; each thread has its own. */

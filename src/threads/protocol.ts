@@ -116,7 +116,8 @@ export function configFrom(portable: PortableConfig): Config {
     if (value !== null && typeof value === 'object') {
       const record = value as Record<string, unknown>;
       if (typeof record[kSecret] === 'string') return new SecretValue(record[kSecret]);
-      return Object.freeze(Object.fromEntries(Object.entries(record).map(([k, v]) => [k, walk(v)])));
+      const entries = Object.entries(record).map(([k, v]) => [k, walk(v)]);
+      return Object.freeze(Object.fromEntries(entries));
     }
     return value;
   };

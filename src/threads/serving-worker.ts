@@ -8,10 +8,7 @@
  * Wiring only, like src/main.ts: the request path is src/server/proxy-handler.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  AuditLog, AuditQueue, type AuditRecord, ProxyMetrics, recordLine, type RedactionRules,
-  RevocationSet, SessionTable,
-} from '../audit/index.js';
+import { AuditLog, ProxyMetrics, recordParts, RevocationSet } from '../audit/index.js';
 import {
   Authenticator, type CachedDerivation, InlineVerifier, issuerRuntimes, tokenLimits,
   VerifiedTokenCache,
@@ -72,20 +69,8 @@ function threadAuthn(config: Config, channel: Channel) {
 
 /** The audit stage of this thread: its own queue (to the main thread's sink), table, metrics. */
 function threadAudit(config: Config, channel: Channel, logger: Logger) {
-  const audit = config.audit;
-  const redaction: RedactionRules = { claims: audit.claims, redact: new Set(audit.redact) };
-  const format = (r: AuditRecord): string => recordLine(r, redaction);
-  const queue = audit.sink === 'none' ? undefined : new AuditQueue({
-    sink: new PortSink(channel), format,
-    maxRecords: audit.queue.maxRecords,
-    batchMaxRecords: audit.queue.batchMaxRecords,
-    flushIntervalMs: audit.queue.flushIntervalMs,
-    overload: audit.queue.overload,
-    onWriteError: (err) => logger.warnRateLimited('audit-write', 10_000,
-      'audit sink write failed; retrying', { error: (err as Error).message }),
-  });
-  const sessions = new SessionTable({ maxEntries: audit.sessions.maxEntries,
-    idleTimeoutMs: audit.sessions.idleTimeoutSec * 1000 });
+  const sink = config.audit.sink === 'none' ? undefined : new PortSink(channel);
+  const { format, queue, sessions } = recordParts(config.audit, sink, logger);
   const feed = new FeedRelay(channel, (r) => format(r).slice(0, -1), kFeedRecordsPerTick,
     kFeedTickMs);
   let log: AuditLog | undefined;
