@@ -54,30 +54,57 @@ export function loadPartBoundSeconds(opts: Pick<LoadOptions, 'seconds' | 'rounds
   return kSuiteScenarios.length * opts.rounds * perRun + 300;
 }
 
-/** Prepares the shared pieces and runs the three rotations. */
-export async function runLoadSections(opts: LoadOptions): Promise<LoadResult> {
-  const cacheDir = join(opts.repoRoot, 'bench', '.cache', 'authn-tokens');
-  const pinning = opts.isPinned
-    ? { ...kForwardPinning, multicore: kSuiteLoad.multicoreCpus } : null;
+/** The pieces every target shares, prepared once. */
+export interface SharedPieces {
+  ctx: SuiteContext;
+  bundle: AuthzBundle;
+  rs256: TokenSet;
+  upstream: { command: string[]; port: number };
+}
 
-  // 1. Tokens (cached across invocations), JWKS, wrk script, bundle, upstream.
-  const rate = kAuthnLoad.maxColdReqPerSec.RS256;
-  const rs256 = await tokenSet(cacheDir, 'RS256', rate * opts.warmupSeconds, rate * opts.seconds,
-    loadPartBoundSeconds(opts), opts.log);
+/**
+ * Tokens (cached across invocations; at least `warmCount` and `runCount`, valid for
+ * `validSeconds` more), the JWKS file, the unique-token wrk script, the signed bundle (in a temp
+ * dir removed at cleanup), the nginx upstream on the load core, and the check tokens.
+ */
+export async function prepareShared(opts: {
+  repoRoot: string; pinning: LoadResult['pinning']; warmCount: number; runCount: number;
+  validSeconds: number; log: (line: string) => void;
+}): Promise<SharedPieces> {
+  const cacheDir = join(opts.repoRoot, 'bench', '.cache', 'authn-tokens');
+  const rs256 = await tokenSet(cacheDir, 'RS256', opts.warmCount, opts.runCount,
+    opts.validSeconds, opts.log);
   const jwksFile = await writeJwks(cacheDir, [rs256]);
   const tokenScript = await writeTokenScript(cacheDir);
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-suite-'));
   onCleanup(() => rm(dir, { recursive: true, force: true }));
   const bundle = await buildAuthzBundle(opts.repoRoot, dir);
-  const upstream = await startNginxTarget('upstream', upstreamConf(), pinning?.loadAndUpstream);
+  const upstream = await startNginxTarget('upstream', upstreamConf(),
+    opts.pinning?.loadAndUpstream);
   const withoutScope = await signExtraToken(rs256, { scope: 'orders:none' });
   const ctx: SuiteContext = {
-    repoRoot: opts.repoRoot, upstreamPort: upstream.port, targetCpus: pinning?.target,
-    multicoreCpus: pinning?.multicore, jwksFile, bundle, rs256,
+    repoRoot: opts.repoRoot, upstreamPort: upstream.port, targetCpus: opts.pinning?.target,
+    multicoreCpus: opts.pinning?.multicore, jwksFile, bundle, rs256,
     tokens: { valid: rs256.sample, withoutScope }, tokenScript,
   };
   opts.log(`policy: ${bundle.ruleCount} rules, ${bundle.bundleBytes} bytes, signed; request `
     + `allowed by ${kAuthzPolicy.ruleId}`);
+  return { ctx, bundle, rs256, upstream };
+}
+
+/** The pinning of the suite, or null on a one-CPU machine. */
+export function suitePinning(isPinned: boolean): LoadResult['pinning'] {
+  return isPinned ? { ...kForwardPinning, multicore: kSuiteLoad.multicoreCpus } : null;
+}
+
+/** Prepares the shared pieces and runs the three rotations. */
+export async function runLoadSections(opts: LoadOptions): Promise<LoadResult> {
+  const pinning = suitePinning(opts.isPinned);
+  const rate = kAuthnLoad.maxColdReqPerSec.RS256;
+  const { ctx, bundle, rs256, upstream } = await prepareShared({
+    repoRoot: opts.repoRoot, pinning, warmCount: rate * opts.warmupSeconds,
+    runCount: rate * opts.seconds, validSeconds: loadPartBoundSeconds(opts), log: opts.log,
+  });
 
   // 2. The rotations, in turn.
   const wrkBase: WrkOptions = {
