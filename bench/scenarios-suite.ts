@@ -61,21 +61,25 @@ export const kSuiteScenarios: readonly SuiteScenario[] = [
       + '+ a scope and path check + @fastify/http-proxy' },
   { name: 'authz/decision target=portcullis', rotation: kOneCore, sections: ['decision'],
     kind: 'portcullis-decision', token: 'reused', summary: 'Portcullis decision listener '
-      + '(flavor nginx, `X-Original-*` headers): cached JWT + the 50-rule policy, 200, no forwarding' },
+      + '(flavor nginx, `X-Original-*` headers): cached JWT + the 50-rule policy, 200, no '
+      + 'forwarding' },
   { name: 'authz/unique target=portcullis', rotation: 'unique', sections: ['authz-unique'],
     kind: 'portcullis-authz', token: 'unique', summary: 'Portcullis as above, every request a new '
       + 'RS256 token (verified in the default pool)' },
   { name: 'authz/unique target=haproxy', rotation: 'unique', sections: ['authz-unique'],
-    kind: 'haproxy-authz', token: 'unique', summary: 'HAProxy as above, every request a new token' },
+    kind: 'haproxy-authz', token: 'unique',
+    summary: 'HAProxy as above, every request a new token' },
   { name: 'authz/unique target=fastify', rotation: 'unique', sections: ['authz-unique'],
-    kind: 'fastify-authz', token: 'unique', summary: 'fastify as above, every request a new token' },
+    kind: 'fastify-authz', token: 'unique',
+    summary: 'fastify as above, every request a new token' },
   ...[1, 2].flatMap((threads): SuiteScenario[] => [
     { name: `multicore/forward threads=${threads}`, rotation: 'multicore', sections: ['multicore'],
       kind: 'portcullis-public', token: 'none', threads,
       summary: `Portcullis no-auth forwarding, \`serve --threads ${threads}\`, CPUs 0 and 1` },
     { name: `multicore/authz threads=${threads}`, rotation: 'multicore', sections: ['multicore'],
       kind: 'portcullis-authz', token: 'reused', threads,
-      summary: `Portcullis cached JWT + 50-rule policy, \`serve --threads ${threads}\`, CPUs 0 and 1` },
+      summary: `Portcullis cached JWT + 50-rule policy, \`serve --threads ${threads}\`, CPUs 0 `
+        + 'and 1' },
   ]),
 ];
 

@@ -16,7 +16,7 @@ export interface CheckTokens {
   withoutScope: string;
 }
 
-/** Checks an authorizing proxy (Portcullis, HAProxy, fastify) on `port`; undefined when all hold. */
+/** Checks an authorizing proxy (Portcullis, HAProxy, fastify) on `port`; undefined if all hold. */
 export async function checkAuthz(port: number, tokens: CheckTokens): Promise<string | undefined> {
   const authn = await checkAuthn(port, kAuthzPolicy.path, tokens.valid);
   if (authn !== undefined) return authn;

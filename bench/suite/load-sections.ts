@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { kAuthnLoad, kForwardPinning, upstreamConf } from '../scenarios.js';
-import { type SuiteRotation, kSuiteLoad, kSuiteScenarios, kAuthzPolicy } from '../scenarios-suite.js';
+import {
+  type SuiteRotation, kAuthzPolicy, kSuiteLoad, kSuiteScenarios,
+} from '../scenarios-suite.js';
 import { type TokenSet, signExtraToken, tokenSet, writeJwks } from '../e2e/authn-tokens.js';
 import { onCleanup } from '../e2e/children.js';
 import { startNginxTarget } from '../e2e/forward-targets.js';

@@ -35,7 +35,9 @@ export interface MicroResult {
  */
 export function parseAuthzTable(out: string): MicroRow[] {
   const rows: MicroRow[] = [];
-  const re = /^\| (authz\/decide rules=\d+) \| ([^|]+?) \| ([\d.]+) \| ([\d.]+) \| (\d+) \| ([\d.]+) \|$/gm;
+  const num = '([\\d.]+)';
+  const re = new RegExp(`^\\| (authz/decide rules=\\d+) \\| ([^|]+?) \\| ${num} \\| ${num} `
+    + `\\| (\\d+) \\| ${num} \\|$`, 'gm');
   for (const m of out.matchAll(re)) {
     rows.push({ name: `${m[1]} engine=${m[2]}`, medianUs: Number(m[3]), p99Us: Number(m[4]),
       samples: Number(m[5]), rmePct: Number(m[6]) });

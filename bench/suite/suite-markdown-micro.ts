@@ -46,8 +46,11 @@ function verifySection(report: SuiteReport): string[] {
       + 'inline: on the main thread), and the main thread\'s busy time per token. HS256 is '
       + 'bench-only code: Portcullis refuses HMAC tokens by design. The child runs on CPU 0 '
       + 'alone, pool threads included. openssl: `openssl speed` on CPU 0, µs = 1 / rate.', ''];
-  if (micro?.error !== undefined) lines.push(`Micro-benchmark not measured: ${firstLine(micro.error)}`, '');
-  if (ossl?.error !== undefined) lines.push(`openssl speed not measured: ${firstLine(ossl.error)}`, '');
+  if (micro?.error !== undefined) {
+    lines.push(`Micro-benchmark not measured: ${firstLine(micro.error)}`, '');
+  }
+  if (ossl?.error !== undefined) lines.push(`openssl speed not measured: ${firstLine(ossl.error)}`,
+    '');
 
   const opensslUs: Record<string, [string, number]> = {
     RS256: ['rsa2048 verify', ossl?.rsa2048VerifyPerSec ?? Number.NaN],

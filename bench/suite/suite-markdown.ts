@@ -52,7 +52,8 @@ export function renderSuiteMarkdown(report: SuiteReport): string {
       : `Load: \`${load.wrkCommand.join(' ')}\` after a ${load.warmupSeconds} s warm-up per run; `
         + 'rounds rotate the order; medians over rounds. p99.9 from wrk\'s histogram through a '
         + 'Lua `done` hook. ')
-      + `Invoked as \`${report.invocation}\`; took ${(report.durationSeconds / 60).toFixed(1)} min.`,
+      + `Invoked as \`${report.invocation}\`; took `
+      + `${(report.durationSeconds / 60).toFixed(1)} min.`,
     '',
     '## Targets',
     '',
@@ -130,7 +131,8 @@ function runTable(report: SuiteReport): string[] {
       const again = (run.discarded ?? []).map((d) => `${fmtRate(d.reqPerSec)} `
         + `(${fmtPct(d.othersShare)} others)`).join('; ');
       return `| ${record.rotation} | ${run.round} | ${record.name} | ${fmtRate(run.wrk.reqPerSec)} `
-        + `| ${fmtMs(run.wrk.p99Us)} | ${run.wrk.p999Us === undefined ? '-' : fmtMs(run.wrk.p999Us)} `
+        + `| ${fmtMs(run.wrk.p99Us)} `
+        + `| ${run.wrk.p999Us === undefined ? '-' : fmtMs(run.wrk.p999Us)} `
         + `| ${run.cpuUsPerRequest.toFixed(1)} `
         + `| ${run.cores.busy.map((f) => `${Math.round(f * 100)}%`).join(' ')} `
         + `| ${others === undefined ? '-' : fmtPct(others)} | ${run.wrk.requests} `

@@ -105,7 +105,8 @@ async function startOurs(scenario: SuiteScenario, ctx: SuiteContext, cpus: strin
   const proxy = await startPortcullis({
     repoRoot: ctx.repoRoot, upstreamPort: ctx.upstreamPort,
     ...(cpus === undefined ? {} : { cpus }),
-    ...(scenario.threads === undefined ? {} : { serveArgs: ['--threads', String(scenario.threads)] }),
+    ...(scenario.threads === undefined ? {}
+      : { serveArgs: ['--threads', String(scenario.threads)] }),
     ...(isPublic ? {} : {
       nodeArgs: ctx.authzNodeArgs ?? [], env: ctx.authzEnv ?? {},
       config: (proxyPort: number, adminPort: number) => authzPortcullisConfig({

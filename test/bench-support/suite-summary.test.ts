@@ -82,7 +82,8 @@ describe('bench-support/suite-summary', () => {
     assert.match(line('the same >= 5x'), /^PASS .*6\.00x/);
     assert.match(line('the same p99 <= HAProxy'), /^PASS/);
     assert.match(line('unique RS256'), /^FAIL .*0\.50x/);
-    assert.match(line('peak RSS'), /^FAIL .*authz\/unique target=portcullis 230\.0 MB; over by 80\.0 MB/);
+    assert.match(line('peak RSS'),
+      /^FAIL .*authz\/unique target=portcullis 230\.0 MB; over by 80\.0 MB/);
   });
 
   it('counts as "could not run" a target without runs, but not one that is not built yet', () => {
