@@ -12,7 +12,7 @@
  *    a fixed baseline loop timed in the same process, five rounds, medians.
  *
  *   npm run bench:ci
- *   npm run bench:ci -- --inject-repeat 2 --inject-busy-us 15   (a known slowdown: must FAIL)
+ *   npm run bench:ci -- --inject-busy-us 10   (a known slowdown: must FAIL)
  *
  * Exit code: 0 when every ratio is at or above its floor; 1 otherwise, or when one could not
  * be measured. Writes bench/results/ci-gate-<date>[-injected-repeatN-busyUus].{md,json}.
