@@ -8,8 +8,9 @@
  */
 import { fileURLToPath } from 'node:url';
 
-/** Environment variables the preload reads. */
+/** Environment variable the preload reads: how many times each call does its work (>= 1). */
 export const kInjectRepeatEnv = 'PORTCULLIS_BENCH_INJECT_REPEAT';
+/** Environment variable the preload reads: µs of spinning added to every decision (>= 0). */
 export const kInjectBusyUsEnv = 'PORTCULLIS_BENCH_INJECT_BUSY_US';
 
 /** An injected slowdown; `repeat` 1 and `busyUs` 0 is none. */
