@@ -270,6 +270,7 @@ export function authnPortcullisConfig(opts: {
  */
 export function haproxyConfig(opts: {
   port: number; upstreamPort: number; alg: AuthnAlgorithm; publicKeyPem: string;
+  authz?: PeerAuthz;
 }): string {
   return `global
   nbthread 1
@@ -294,10 +295,28 @@ frontend bench
   http-request deny deny_status 401 unless { var(txn.iss) -m str ${kBenchIssuer} }
   http-request deny deny_status 401 unless { var(txn.aud) -m str ${kBenchAudience} }
   http-request deny deny_status 401 if { var(txn.exp),sub(txn.now) -m int le 0 }
-  default_backend upstream
+${opts.authz === undefined ? '' : haproxyAuthzLines(opts.authz)}  default_backend upstream
 backend upstream
   http-reuse always
   server up 127.0.0.1:${opts.upstreamPort} maxconn 64
+`;
+}
+
+/**
+ * The authorization the peers add in the suite's authz scenarios (bench/scenarios-suite.ts):
+ * the token's `scope` claim must hold `scope` (one space-separated entry) and the path must be
+ * `path` exactly, else 403, as the Portcullis policy's rule requires.
+ */
+export interface PeerAuthz {
+  readonly scope: string;
+  readonly path: string;
+}
+
+function haproxyAuthzLines(authz: PeerAuthz): string {
+  // POSIX classes, not \s: the ACL regex must not depend on HAProxy's regex library.
+  const scope = `(^|[[:space:]])${authz.scope}([[:space:]]|$)`;
+  return `  http-request set-var(txn.scope) var(txn.bearer),jwt_payload_query('$.scope')
+  http-request deny deny_status 403 unless { path ${authz.path} } { var(txn.scope) -m reg ${scope} }
 `;
 }
 

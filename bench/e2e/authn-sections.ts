@@ -138,20 +138,26 @@ function startCold(ctx: TargetContext, scenario: ColdScenario, set: TokenSet):
   return startPortcullisTarget(ctx, scenario.verifier ?? kDefaultPool);
 }
 
+/** What `recordRun` needs to know; `maxReruns` defaults to kAuthnLoad.maxReruns. */
+export type RerunOptions = Pick<SectionOptions, 'targetCpu' | 'log'> & { maxReruns?: number };
+
 /**
  * Runs one measurement into `record`, again while others disturbed the target CPU (bounded); a
- * failure marks the target as not measurable.
+ * failure marks the target as not measurable (`record.error`). A record with `cpus` set is not
+ * pinned alone, so it is never judged disturbed.
  */
-async function recordRun(opts: SectionOptions, record: TargetRecord, round: number,
+export async function recordRun(opts: RerunOptions,
+  record: Pick<TargetRecord, 'name' | 'cpus' | 'runs' | 'error'>, round: number,
   position: number, run: () => Promise<Omit<AuthnRun, 'round' | 'position'>>): Promise<void> {
   const discarded: NonNullable<AuthnRun['discarded']> = [];
+  const maxReruns = opts.maxReruns ?? kAuthnLoad.maxReruns;
   try {
     for (let attempt = 0; ; attempt++) {
       await waitForQuiet(opts.log);
       const result: AuthnRun = { round, position, ...await run() };
       const cpu = record.cpus === undefined ? opts.targetCpu : undefined;
       const others = foreignLoad(result, cpu) ?? 0;
-      if (others <= kForeignLoadLimit || attempt >= kAuthnLoad.maxReruns) {
+      if (others <= kForeignLoadLimit || attempt >= maxReruns) {
         record.runs.push(discarded.length === 0 ? result : { ...result, discarded });
         return;
       }

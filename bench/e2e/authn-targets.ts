@@ -14,8 +14,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { freePort, isPortOpen } from '../../test/support/free-port.js';
 import {
-  type AuthnAlgorithm, type PortcullisVerifier, authnPortcullisConfig, haproxyConfig,
-  kUpstreamBody,
+  type AuthnAlgorithm, type PeerAuthz, type PortcullisVerifier, authnPortcullisConfig,
+  haproxyConfig, kUpstreamBody,
 } from '../scenarios.js';
 import { killOnExit } from './children.js';
 import { startPortcullis } from './portcullis-process.js';
@@ -58,23 +58,31 @@ export async function startPortcullisTarget(ctx: TargetContext, verifier: Portcu
     stop: () => proxy.stop() };
 }
 
-/** HAProxy (`haproxy -db -f <generated>`) checking `alg` tokens against `publicKeyPem`. */
+/**
+ * HAProxy (`haproxy -db -f <generated>`) checking `alg` tokens against `publicKeyPem`, and with
+ * `authz` also the scope and path ACLs.
+ */
 export async function startHaproxyTarget(ctx: TargetContext, alg: AuthnAlgorithm,
-  publicKeyPem: string): Promise<AuthnTarget> {
+  publicKeyPem: string, authz?: PeerAuthz): Promise<AuthnTarget> {
   const port = await unusedPort();
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-haproxy-'));
-  const conf = haproxyConfig({ port, upstreamPort: ctx.upstreamPort, alg, publicKeyPem });
+  const conf = haproxyConfig({ port, upstreamPort: ctx.upstreamPort, alg, publicKeyPem,
+    ...(authz === undefined ? {} : { authz }) });
   await writeFile(join(dir, 'haproxy.cfg'), conf);
   const command = pinned(ctx.cpus, ['haproxy', '-db', '-f', join(dir, 'haproxy.cfg')]);
   return startServer(command, port, conf, ctx.repoRoot, dir);
 }
 
-/** fastify + @fastify/jwt + @fastify/http-proxy (bench/e2e/fastify-jwt-server.ts). */
+/**
+ * fastify + @fastify/jwt + @fastify/http-proxy (bench/e2e/fastify-jwt-server.ts), with `authz`
+ * also checking the scope and the path.
+ */
 export async function startFastifyTarget(ctx: TargetContext, alg: AuthnAlgorithm,
-  publicKeyPem: string): Promise<AuthnTarget> {
+  publicKeyPem: string, authz?: PeerAuthz): Promise<AuthnTarget> {
   const port = await unusedPort();
   const command = pinned(ctx.cpus, ['node', 'dist/bench/e2e/fastify-jwt-server.js', String(port),
-    String(ctx.upstreamPort), alg, publicKeyPem]);
+    String(ctx.upstreamPort), alg, publicKeyPem,
+    ...(authz === undefined ? [] : [authz.scope, authz.path])]);
   return startServer(command, port, '(see bench/e2e/fastify-jwt-server.ts)', ctx.repoRoot);
 }
 
@@ -84,8 +92,11 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
-/** Spawns `command` in its own group; ready once `port` accepts connections (bounded). */
-async function startServer(command: string[], port: number, conf: string, cwd: string,
+/**
+ * Spawns `command` (cwd `cwd`) in its own group; ready once `port` accepts connections (20 s
+ * bound, else rejects with its output). `tempDir` is removed when it is stopped.
+ */
+export async function startServer(command: string[], port: number, conf: string, cwd: string,
   tempDir?: string): Promise<AuthnTarget> {
   const child = spawn(command[0] ?? 'false', command.slice(1), {
     cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
@@ -142,7 +153,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
  */
 export async function checkAuthn(port: number, path: string, token: string | undefined,
   isProtected = token !== undefined): Promise<string | undefined> {
-  const ok = await get(port, path, token);
+  const ok = await getWithToken(port, path, token);
   if (ok.status !== 200 || ok.body !== kUpstreamBody) {
     return `GET ${path} ${token === undefined ? 'without' : 'with a valid'} token answered `
       + `${ok.status} (${JSON.stringify(ok.body.slice(0, 120))}) instead of 200 and the upstream's body`;
@@ -152,13 +163,17 @@ export async function checkAuthn(port: number, path: string, token: string | und
   // The last signature character changed: same length, different bytes.
   const last = token.at(-1) === 'A' ? 'Q' : 'A';
   for (const [what, bad] of [['no', undefined], ['a tampered', `${token.slice(0, -1)}${last}`]]) {
-    const refused = await get(port, path, bad);
+    const refused = await getWithToken(port, path, bad);
     if (refused.status !== 401) return `GET ${path} with ${what} token answered ${refused.status}, not 401`;
   }
   return undefined;
 }
 
-function get(port: number, path: string, token: string | undefined):
+/**
+ * One GET of `path` over a fresh connection, with `Bearer token` when given (5 s bound; the
+ * body's first 4 KB). Never rejects: a failure answers status -1 and the error's message.
+ */
+export function getWithToken(port: number, path: string, token: string | undefined):
   Promise<{ status: number; body: string }> {
   const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
   return new Promise((resolve) => {

@@ -10,9 +10,11 @@
  * (the PEM HAProxy and fastify read), warm.txt and run.txt (one compact JWS per line, read by
  * the wrk script). jwks.json holds both public keys, for Portcullis's `jwksFile`.
  */
-import { type KeyObject, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import {
+  type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign,
+} from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { type AuthnAlgorithm, kAuthnLoad, kBenchAudience, kBenchIssuer } from '../scenarios.js';
 
@@ -89,6 +91,24 @@ export async function writeJwks(cacheDir: string, sets: readonly TokenSet[]): Pr
   const path = join(cacheDir, 'jwks.json');
   await writeFile(path, `${JSON.stringify({ keys }, null, 2)}\n`);
   return path;
+}
+
+/**
+ * One more token of `set`'s key with the usual claims, `overrides` applied on top (e.g. a scope
+ * the policy does not grant), for the answer checks. Not part of the set's files.
+ */
+export async function signExtraToken(set: TokenSet, overrides: Record<string, unknown>):
+  Promise<string> {
+  const key = createPrivateKey(await readFile(join(dirname(set.publicKeyPem), 'private.pem')));
+  const iat = Math.floor(Date.now() / 1000);
+  const header = base64url(JSON.stringify({ alg: set.alg, typ: 'JWT', kid: set.kid }));
+  const payload = base64url(JSON.stringify({
+    iss: kBenchIssuer, sub: 'user-extra', aud: kBenchAudience, iat, exp: set.exp,
+    scope: 'orders:read orders:write', client_id: 'bench-client', jti: `extra-${iat}`,
+    ...overrides,
+  }));
+  const input = `${header}.${payload}`;
+  return `${input}.${(await signAsync(set.alg, key, input)).toString('base64url')}`;
 }
 
 async function readMeta(dir: string): Promise<Meta | undefined> {

@@ -3,8 +3,8 @@
  * proxy_pass, and Portcullis, interleaved round by round, each target pinned alone to one
  * core. Prints a Markdown report and writes it, with the raw data as JSON, to bench/results/.
  *
- *   npm run bench              3 rounds x 8 s per target
- *   npm run bench -- --quick   1 round x 3 s
+ *   npm run bench:forwarding              3 rounds x 8 s per target
+ *   npm run bench:forwarding -- --quick   1 round x 3 s
  *   (--seconds N, --rounds N override either.)
  *
  * Exit code: 0 when every target passes, 1 when one fails or a scenario could not run.

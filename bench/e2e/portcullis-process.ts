@@ -39,6 +39,9 @@ const kStopTimeoutMs = 5_000;
 export async function startPortcullis(opts: {
   repoRoot: string; upstreamPort: number; cpus?: string; startTimeoutMs?: number;
   config?: (proxyPort: number, adminPort: number) => string;
+  /** More `serve` arguments (`--threads N`), and node flags and environment for this process. */
+  serveArgs?: readonly string[]; nodeArgs?: readonly string[];
+  env?: Readonly<Record<string, string>>;
 }): Promise<PortcullisProcess> {
   const proxyPort = await freePort();
   let adminPort = await freePort();
@@ -56,10 +59,12 @@ export async function startPortcullis(opts: {
   // PORTCULLIS_BENCH_NODE_ARGS: node flags for the proxy only (e.g. `--cpu-prof
   // --cpu-prof-dir=/tmp/prof`), which NODE_OPTIONS refuses or would give every process.
   const nodeArgs = (process.env.PORTCULLIS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const node = ['node', ...nodeArgs, 'bin/portcullis.js', 'serve', '--config', configPath];
+  const node = ['node', ...nodeArgs, ...opts.nodeArgs ?? [], 'bin/portcullis.js', 'serve',
+    '--config', configPath, ...opts.serveArgs ?? []];
   const command = opts.cpus === undefined ? node : ['taskset', '-c', opts.cpus, ...node];
   const child = spawn(command[0] ?? 'node', command.slice(1), {
     cwd: opts.repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
   });
   const forget = killOnExit(child, true);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));

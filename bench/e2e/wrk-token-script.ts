@@ -5,10 +5,13 @@
  * run invalid instead of letting a target reuse tokens unnoticed.
  *
  * Arguments (after wrk's `--`): the token file and the request path. The file is read in
- * `init`, before wrk starts its clock.
+ * `init`, before wrk starts its clock. The script ends with the latency `done` hook
+ * (wrk-latency-script.ts), so token runs report p99.9 like every other run.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { kLatencyDoneHook } from './wrk-latency-script.js';
 
 const kScript = `-- Written by bench/e2e/wrk-token-script.ts: one unique bearer token per request.
 local tokens = {}
@@ -35,7 +38,7 @@ function request()
   tokens[sent] = nil
   return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
 end
-`;
+${kLatencyDoneHook}`;
 
 /** Writes the script into `dir` and returns its path. */
 export async function writeTokenScript(dir: string): Promise<string> {

@@ -1,10 +1,12 @@
 /**
- * Runs wrk and reads its report: throughput, the latency distribution, and the counts that
- * make a run invalid (non-2xx answers, timeouts).
+ * Runs wrk and reads its report: throughput, the latency distribution (p50 and p99 from
+ * `--latency`, p99.9 and the maximum from the Lua `done` hook of wrk-latency-script.ts), and
+ * the counts that make a run invalid (non-2xx answers, timeouts).
  */
 import { spawn } from 'node:child_process';
 
 import { killOnExit } from './children.js';
+import { ensureLatencyScript, latencyScriptPath, parseLatencyLine } from './wrk-latency-script.js';
 
 /** What one wrk run measured. Latencies in microseconds. */
 export interface WrkResult {
@@ -13,6 +15,12 @@ export interface WrkResult {
   reqPerSec: number;
   p50Us: number;
   p99Us: number;
+  /**
+   * p99.9 and the largest latency, from the `done` hook; undefined when the run's script does
+   * not carry the hook (a script passed in that lacks it).
+   */
+  p999Us?: number;
+  maxUs?: number;
   /** Answers with status >= 400 (wrk's "Non-2xx or 3xx responses"). */
   non2xx: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
@@ -28,7 +36,11 @@ export interface WrkOptions {
   cpus?: string;
   /** Extra request headers, `Name: value` each (wrk's `-H`). */
   headers?: readonly string[];
-  /** A wrk Lua script (`-s`) and the arguments its `init(args)` receives (after `--`). */
+  /**
+   * A wrk Lua script (`-s`) and the arguments its `init(args)` receives (after `--`). It should
+   * end with wrk-latency-script.ts's `done` hook, or the run has no p99.9. Without a script,
+   * the hook-only script is passed.
+   */
   script?: { path: string; args: readonly string[] };
 }
 
@@ -37,7 +49,7 @@ export function wrkCommand(opts: WrkOptions): string[] {
   const wrk = ['wrk', `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`,
     '--latency'];
   for (const header of opts.headers ?? []) wrk.push('-H', header);
-  if (opts.script !== undefined) wrk.push('-s', opts.script.path);
+  wrk.push('-s', opts.script?.path ?? latencyScriptPath());
   wrk.push(opts.url);
   if (opts.script !== undefined && opts.script.args.length > 0) {
     wrk.push('--', ...opts.script.args);
@@ -50,6 +62,7 @@ export function wrkCommand(opts: WrkOptions): string[] {
  * Rejects when wrk fails or its report cannot be parsed (with wrk's output in the message).
  */
 export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
+  if (opts.script === undefined) await ensureLatencyScript();
   const [command, ...args] = wrkCommand(opts);
   const child = spawn(command ?? 'wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = killOnExit(child);
@@ -70,7 +83,10 @@ export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
 
 const kUnitToUs: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 };
 
-/** Parses wrk 4.x `--latency` output. Throws when a required figure is missing. */
+/**
+ * Parses wrk 4.x `--latency` output, and the `done` hook's line when present. Throws when a
+ * required figure (requests, duration, rate, p50, p99) is missing.
+ */
 export function parseWrk(out: string): WrkResult {
   const total = /(\d+) requests in ([\d.]+)(us|ms|s|m|h)/.exec(out);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
@@ -82,12 +98,14 @@ export function parseWrk(out: string): WrkResult {
 
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const hook = parseLatencyLine(out);
   return {
     requests: Number(total[1]),
     durationSeconds: toUs(total[2], total[3]) / 1e6,
     reqPerSec: Number(rate[1]),
     p50Us: p50,
     p99Us: p99,
+    ...(hook === undefined ? {} : { p999Us: hook.p999Us, maxUs: hook.maxUs }),
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
     socketErrors: {
       connect: Number(socket?.[1] ?? 0),
