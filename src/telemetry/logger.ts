@@ -33,10 +33,14 @@ export class Logger {
     this.#lastWarnMs = lastWarnMs;
   }
 
+  /** The level below which nothing is written. */
+  get level(): LogLevel {
+    return kLogLevels.find((l) => kSeverity[l] === this.#threshold) ?? 'info';
+  }
+
   /** A logger with the same output and level that tags every line with `component`. */
   child(component: string): Logger {
-    const level = kLogLevels.find((l) => kSeverity[l] === this.#threshold) ?? 'info';
-    return new Logger(level, this.#out, component, this.#lastWarnMs);
+    return new Logger(this.level, this.#out, component, this.#lastWarnMs);
   }
 
   /** Whether a line at `level` would be written (lets callers skip building fields). */
@@ -63,6 +67,14 @@ export class Logger {
     this.#lastWarnMs.set(key, now);
     this.#write('warn', msg, fields);
     return true;
+  }
+
+  /**
+   * Writes `lines` as they are: JSON lines another Logger already formatted and filtered at this
+   * one's `level` (a serving thread's, src/threads), so every thread's lines share one output.
+   */
+  writeFormatted(lines: string): void {
+    this.#out.write(lines);
   }
 
   #write(level: LogLevel, msg: string, fields: LogFields | undefined): void {

@@ -9,6 +9,7 @@ import type { IssuerKeySet, VerifyResult } from '../authn/index.js';
 import type { Config } from '../config/index.js';
 import { SecretValue } from '../config/index.js';
 import type { LoginShared, Session } from '../login/index.js';
+import type { LogLevel } from '../telemetry/index.js';
 
 /** A config whose secrets are marked plain text, so it can be cloned into a thread. */
 export type PortableConfig = { readonly portable: unknown };
@@ -24,6 +25,8 @@ export interface ThreadStart {
   readonly bundle: ActiveBundle | undefined;
   readonly revocations: readonly Revocation[];
   readonly isFeedOn: boolean;
+  /** The main thread's log level: the thread's lines go out through the main thread's logger. */
+  readonly logLevel: LogLevel;
   /** Browser login's cookie secret and provider endpoints, when `login` is configured. */
   readonly login: LoginShared | undefined;
 }
@@ -92,6 +95,8 @@ export type VerifyAnswer = VerifyResult[];
 export type ThreadNote =
   | { readonly kind: 'feed-items'; readonly items: readonly FeedItem[]; readonly skipped: number }
   | { readonly kind: 'ready' }
+  /** JSON log lines the thread's logger wrote: the main thread's output carries them. */
+  | { readonly kind: 'log'; readonly lines: string }
   | { readonly kind: 'failed'; readonly code: string; readonly detail: string };
 
 const kSecret = '\u0000portcullis-secret';

@@ -71,6 +71,7 @@ export class ServingThreads {
       member.ready.catch(() => undefined);
       members.push(member);
       serveShared(channel, shared);
+      channel.onNote<Note<'log'>>('log', (n) => logger.writeFormatted(n.lines));
       worker.on('error', (err) => logger.error('serving thread failed', { thread: index,
         error: err.message }));
       void exited.then(() => {

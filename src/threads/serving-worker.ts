@@ -7,6 +7,7 @@
  *
  * Wiring only, like src/main.ts: the request path is src/server/proxy-handler.ts.
  */
+import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AuditLog, ProxyMetrics, recordParts, RevocationSet } from '../audit/index.js';
 import {
@@ -81,14 +82,22 @@ function threadAudit(config: Config, channel: Channel, logger: Logger) {
   return { log, metrics, sessions, feed };
 }
 
+/** Log output that hands each line to the main thread's logger (one output for all threads). */
+function relayTo(tell: (note: ThreadNote) => void): Writable {
+  return new Writable({ decodeStrings: false, write(chunk: string | Buffer, _encoding, done) {
+    tell({ kind: 'log', lines: chunk.toString() });
+    done();
+  } });
+}
+
 async function serve(start: ThreadStart, port: PortLike): Promise<void> {
   // Step 1: configuration, the native front end, the evaluator, the channel.
   const config = configFrom(start.config);
-  const logger = new Logger(config.log.level);
-  const { uws } = loadUWS(config.uws.allowFallback);
-  const evaluator = await loadEvaluator();
   const channel = new Channel(port);
   const tell = (note: ThreadNote): void => channel.note(note);
+  const logger = new Logger(start.logLevel, relayTo(tell));
+  const { uws } = loadUWS(config.uws.allowFallback);
+  const evaluator = await loadEvaluator();
 
   // Step 2: this thread's stages, started from the main thread's state.
   const authn = threadAuthn(config, channel);

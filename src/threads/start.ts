@@ -65,6 +65,7 @@ export async function startServingThreads(count: number, stages: SharedStages,
     bundle: stages.bundle,
     revocations: audit.revocations.set.list(),
     isFeedOn: audit.feed.subscribers > 0,
+    logLevel: stages.logger.level,
     login: stages.login?.shared,
   }, {
     verify: (items) => Promise.all(items.map(([token, issuer, algorithms]) =>

@@ -114,7 +114,8 @@ services:
     pathPrefix: /
     ${access('public')}
     upstream: { addresses: ['127.0.0.1:${upstream.port}'] }
-${opts.extraYaml ?? ''}`;
+${opts.extraYaml ?? ''}
+${/^threads:/m.test(opts.extraYaml ?? '') ? '' : 'threads: 1'}`;
   const env = { ...process.env, [kSecretEnv]: opts.clientSecret ?? idp.loginClientSecret,
     [kCookieKeyEnv]: kTestCookieKey };
   let proxy: RunningProxy;
