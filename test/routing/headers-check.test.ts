@@ -303,3 +303,32 @@ describe('routing/headers-check table', () => {
     });
   }
 });
+
+describe('routing/headers-check value characters', () => {
+  const limits = { maxHeaderCount: 8, maxHeaderBytes: 8192 };
+  const check = (value: string) => checkRequestHeaders([...kHost, 'x-a', value], limits);
+
+  test('every control character but HTAB, and DEL, is refused anywhere in a long value', () => {
+    const token = `Bearer ${'eyJhbGciOiJSUzI1NiJ9'.repeat(32)}`;
+    for (let c = 0; c < 0x20; c++) {
+      if (c === 0x09) continue;
+      const ch = String.fromCharCode(c);
+      for (const value of [`${ch}${token}`, `${token.slice(0, 300)}${ch}${token.slice(300)}`,
+        `${token}${ch}`]) {
+        const result = check(value);
+        assert.equal(result.ok ? 'accepted' : result.code, 'IAM_FRAMING_HEADER_INVALID',
+          `0x${c.toString(16)} at ${value.indexOf(ch)}`);
+      }
+    }
+    assert.equal(check(`${token}\u007f`).ok, false, 'DEL at the end');
+  });
+
+  test('HTAB, SP, visible ASCII and characters above 0x7F are accepted', () => {
+    let visible = '';
+    for (let c = 0x20; c <= 0x7e; c++) visible += String.fromCharCode(c);
+    for (const value of ['', visible, '\ta b\t', 'caf\u00e9 \u00ff', '\u20ac', '\ud83d\ude00']) {
+      const result = check(value);
+      assert.ok(result.ok, `${JSON.stringify(value)}: ${result.ok ? '' : result.code}`);
+    }
+  });
+});
