@@ -2,9 +2,13 @@
  * The main-thread side of signature verification: a Piscina pool running worker/verify-task.js,
  * fed in batches so that one message carries several tokens.
  *
- * Batching. A verify joins the open batch. The batch is sent when it holds `batchMaxItems` tokens,
- * or once `batchMaxWaitUs` has passed since its first token; the wait is polled with setImmediate,
- * so under load a batch closes within one event-loop turn of its deadline.
+ * Batching. A verify joins the open batch, which is sent when it holds `batchMaxItems` tokens; or
+ * at the next event-loop turn when a thread is free (so the tokens of one turn travel together
+ * and a lone token never waits); or, while every thread is busy, when a thread frees up or
+ * `batchMaxWaitUs` has passed since its first token. Holding tokens back while the threads are
+ * busy costs them nothing (they would queue in Piscina) and lets the batch grow with the load:
+ * a task's messaging costs the main thread more than an RS256 verification, so under load the
+ * cost per token falls as batches fill. The open batch is polled with setImmediate.
  *
  * Key sets. Items are stamped with their issuer's current key-set version and sent without keys.
  * A thread lacking that version answers `needKeys`; those items alone are sent once more with
@@ -41,7 +45,10 @@ export interface VerifierPoolOptions {
   readonly maxQueue: number;
   /** Most tokens in one task. */
   readonly batchMaxItems: number;
-  /** Longest a token waits for its batch to fill, in microseconds (0: next event-loop turn). */
+  /**
+   * Longest a token waits in the open batch while every thread is busy, in microseconds (0: the
+   * next event-loop turn). With a thread free, the batch goes at the next turn.
+   */
   readonly batchMaxWaitUs: number;
   /** The signature engine the threads use (worker/engine.ts); `node` when absent. */
   readonly engine?: EngineName;
@@ -89,6 +96,7 @@ export class VerifierPool {
   readonly #maxQueue: number;
   readonly #batchMaxItems: number;
   readonly #batchMaxWaitMs: number;
+  readonly #threads: number;
   readonly #engine: EngineName;
   readonly #keySets = new Map<string, IssuerKeySet>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -97,6 +105,8 @@ export class VerifierPool {
   #timerArmed = false;
   #queued = 0;
   #tasks = 0;
+  /** Tasks given to Piscina and not yet answered (resends included). */
+  #running = 0;
   #closed = false;
 
   /** Starts `threads` workers. Throws RangeError on invalid sizing (a startup config bug). */
@@ -112,6 +122,7 @@ export class VerifierPool {
     this.#maxQueue = opts.maxQueue;
     this.#batchMaxItems = opts.batchMaxItems;
     this.#batchMaxWaitMs = opts.batchMaxWaitUs / 1000;
+    this.#threads = opts.threads;
     this.#engine = opts.engine ?? 'node';
     if (this.#engine !== 'node' && this.#engine !== 'jose') {
       throw new RangeError('VerifierPool engine must be node or jose');
@@ -185,8 +196,12 @@ export class VerifierPool {
   readonly #onTick = (): void => {
     this.#timerArmed = false;
     if (this.#batch.length === 0) return;
-    if (performance.now() - this.#batchStartMs >= this.#batchMaxWaitMs) this.#flush();
-    else this.#arm();
+    const isThreadFree = this.#running < this.#threads;
+    if (isThreadFree || performance.now() - this.#batchStartMs >= this.#batchMaxWaitMs) {
+      this.#flush();
+    } else {
+      this.#arm();
+    }
   };
 
   #flush(): void {
@@ -217,14 +232,17 @@ export class VerifierPool {
 
     // 2. Run the task; a crashed or destroyed worker fails every item of the batch.
     let results: VerifyItemResult[];
+    this.#tasks++;
+    this.#running++;
     try {
-      this.#tasks++;
       const answer = await this.#piscina.run({
         keySets, items: batch.map((p) => p.item), engine: this.#engine,
       });
       results = Array.isArray(answer) ? answer : [];
     } catch {
       results = [];
+    } finally {
+      this.#running--;
     }
 
     // 3. Answer each item; items that asked for keys go out again, once.

@@ -6,6 +6,15 @@ import { kIssuer, makeKey, signToken } from './support-keys.js';
 
 const kAlgs = ['RS256', 'ES256'];
 const kCrashTask = fileURLToPath(new URL('./fixtures/crash-task.js', import.meta.url));
+const kSlowTask = fileURLToPath(new URL('./fixtures/slow-task.js', import.meta.url));
+
+/** The batch size the slow task reported for a result. */
+function batchSize(result: Awaited<ReturnType<VerifierPool['verify']>> | 'late'): unknown {
+  if (result === 'late') return result;
+  return result.ok ? result.claims.batchSize : result.code;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('authn/verifier-pool lifecycle', () => {
   test('50 concurrent verifies travel in far fewer than 50 tasks and all verify', async () => {
@@ -103,6 +112,55 @@ describe('authn/verifier-pool lifecycle', () => {
         assert.deepEqual(r, { ok: false, code: 'IAM_AUTHN_VERIFIER_FAILED' });
       }
       assert.equal(pool.stats.queued, 0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a lone token goes at the next turn when a thread is free, not after batchMaxWaitUs', async () => {
+    const pool = new VerifierPool({ threads: 1, maxQueue: 10, batchMaxItems: 16,
+      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
+    try {
+      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+      const lone = pool.verify('lone.token.x', kIssuer, kAlgs);
+      const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 30_000).unref());
+      assert.equal(batchSize(await Promise.race([lone, late])), 1, 'sent alone, at once');
+      assert.equal(pool.stats.tasks, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('while every thread is busy, tokens of later turns wait and travel together', async () => {
+    const pool = new VerifierPool({ threads: 1, maxQueue: 100, batchMaxItems: 16,
+      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
+    try {
+      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+      const first = pool.verify('first.token.x', kIssuer, kAlgs);
+      await nextTurn();
+      await nextTurn();
+      // The first task holds the only thread for 150 ms: these arrive over five later turns.
+      const later = [];
+      for (let i = 0; i < 5; i++) {
+        later.push(pool.verify(`later-${i}.token.x`, kIssuer, kAlgs));
+        await nextTurn();
+      }
+      assert.equal(batchSize(await first), 1);
+      assert.deepEqual((await Promise.all(later)).map(batchSize), [5, 5, 5, 5, 5]);
+      assert.equal(pool.stats.tasks, 2, 'two tasks for six tokens');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('batchMaxItems sends a full batch even while every thread is busy', async () => {
+    const pool = new VerifierPool({ threads: 1, maxQueue: 100, batchMaxItems: 4,
+      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
+    try {
+      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+      const results = await Promise.all(Array.from({ length: 9 }, (_, i) =>
+        pool.verify(`t-${i}.token.x`, kIssuer, kAlgs)));
+      assert.deepEqual(results.map(batchSize), [4, 4, 4, 4, 4, 4, 4, 4, 1]);
     } finally {
       await pool.close();
     }
