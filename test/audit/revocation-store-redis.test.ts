@@ -122,8 +122,10 @@ describe('audit/revocation-store-redis', () => {
       const back = await startRedis({ dir: own.dir, port: own.port });
       try {
         await waitFor(() => a.status().isConnected && b.status().isConnected, 10_000);
-        // The reconnect sync of `a` writes the unshared revocation; `b` hears it.
+        // The reconnect sync of `a` writes the unshared revocation; `b` hears it, possibly
+        // before `a` has read Redis's reply and counted it as shared: wait for both.
         await waitFor(() => b.set.match(alice) !== undefined, 10_000);
+        await waitFor(() => a.status().unshared === 0, 10_000);
         assert.equal(a.status().unshared, 0);
       } finally {
         await back.stop();
