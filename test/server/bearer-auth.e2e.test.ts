@@ -4,7 +4,7 @@
  * real upstream records what got through. Every refusal must leave the upstream untouched.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,44 @@ async function forged(header: Record<string, unknown>, payload: Record<string, u
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** The provider's published RSA key, as its JWK and as SPKI PEM (an attacker has both). */
+async function providerKey(): Promise<{ jwk: Record<string, unknown>; pem: string }> {
+  const { keys } = await (await fetch(idp.jwksUri)).json() as { keys: Record<string, unknown>[] };
+  const jwk = keys.find((k) => k.kty === 'RSA' && k.use !== 'enc');
+  assert.ok(jwk !== undefined, 'the provider publishes an RSA signing key');
+  const pem = createPublicKey({ key: jwk as never, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' }).toString();
+  return { jwk, pem };
+}
+
+/** An HS256 token over provider-style claims whose HMAC secret is `secret`. */
+function hmacToken(secret: string, header: Record<string, unknown> = {}): string {
+  const input = `${b64({ alg: 'HS256', ...header })}.${b64({ iss: idp.issuer,
+    aud: idp.audience, sub: 'mallory', exp: 4102444800 })}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+/** A local ES256 token whose 64-byte r || s signature is replaced by `rewrite(r, s)`. */
+async function reSigned(rewrite: (r: Buffer, s: Buffer) => Buffer): Promise<string> {
+  const token = await local.sign({ sub: 'alice' });
+  const [h, p, sig] = token.split('.') as [string, string, string];
+  const raw = Buffer.from(sig, 'base64url');
+  return `${h}.${p}.${rewrite(raw.subarray(0, 32), raw.subarray(32)).toString('base64url')}`;
+}
+
+/** ASN.1 DER `SEQUENCE { INTEGER r, INTEGER s }`, the form JOSE does not use (RFC 7518 3.4). */
+function derSignature(r: Buffer, s: Buffer): Buffer {
+  const int = (v: Buffer): Buffer => {
+    let i = 0;
+    while (i < v.length - 1 && v[i] === 0) i++;
+    const body = (v[i]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), v.subarray(i)])
+      : v.subarray(i);
+    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const seq = Buffer.concat([int(r), int(s)]);
+  return Buffer.concat([Buffer.from([0x30, seq.length]), seq]);
+}
+
 async function assertRefused(res: RawResponse, code: string, seenBefore: number): Promise<void> {
   assert.equal(res.status, code === 'IAM_AUTHN_KEYS_UNAVAILABLE' ? 503 : 401);
   assert.equal(res.headers.get('x-portcullis-error')?.[0], code);
@@ -169,7 +207,7 @@ describe('server/bearer-auth e2e', () => {
         .setIssuer(idp.issuer).setAudience(idp.audience).setExpirationTime('5m')
         .sign(await localKey()),
     'IAM_AUTHN_KEY_UNKNOWN'],
-    ['HS256 signed with the provider public key as the secret', async () =>
+    ['HS256 with a made-up signature', async () =>
       `${b64({ alg: 'HS256' })}.${b64({ iss: idp.issuer, aud: idp.audience })}.c2ln`,
     'IAM_AUTHN_ALG_NOT_ALLOWED'],
     ['a token from an issuer that is not configured', async () =>
@@ -185,6 +223,46 @@ describe('server/bearer-auth e2e', () => {
         .sign(privateKey);
       // The embedded key is ignored: the provider's own key is tried, and does not verify.
     }, 'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['HS256 keyed with the provider public key as PEM text', async () =>
+      hmacToken((await providerKey()).pem), 'IAM_AUTHN_ALG_NOT_ALLOWED'],
+    ['HS256 keyed with the provider public key as JWK text, naming its kid', async () => {
+      const { jwk } = await providerKey();
+      return hmacToken(JSON.stringify(jwk), { kid: jwk.kid });
+    }, 'IAM_AUTHN_ALG_NOT_ALLOWED'],
+    // jku and x5u point at the recording upstream: a fetch would show up as upstream contact.
+    ['a jku header naming a key URL (never fetched), with the provider kid', async () =>
+      forged({ kid: (await providerKey()).jwk.kid, jku: `http://127.0.0.1:${upstream.port}/jwks` },
+        { iss: idp.issuer, aud: idp.audience, exp: 4102444800 }),
+    'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['an x5u header naming a certificate URL (never fetched)', async () =>
+      forged({ kid: (await providerKey()).jwk.kid, x5u: `http://127.0.0.1:${upstream.port}/x5u` },
+        { iss: idp.issuer, aud: idp.audience, exp: 4102444800 }),
+    'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['a signature from another key under the provider kid', async () =>
+      forged({ kid: (await providerKey()).jwk.kid },
+        { iss: idp.issuer, aud: idp.audience, exp: 4102444800 }),
+    'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['a provider token with its signature truncated', async () =>
+      (await idp.clientCredentialsToken()).slice(0, -12), 'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['a payload that is not base64url', async () =>
+      `${b64({ alg: 'RS256' })}.${b64({ iss: idp.issuer }).slice(0, 8)}*!.c2ln`,
+    'IAM_AUTHN_TOKEN_MALFORMED'],
+    ['a payload that is base64url but not JSON', async () =>
+      `${b64({ alg: 'RS256' })}.${Buffer.from('{"iss": nope').toString('base64url')}.c2ln`,
+    'IAM_AUTHN_TOKEN_MALFORMED'],
+    ['an expired token from a trusted key', async () =>
+      new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: 'local-1' })
+        .setIssuer(local.issuer).setAudience('local')
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(await localKey()),
+    'IAM_AUTHN_TOKEN_EXPIRED'],
+    ['an ES256 signature in DER form', async () => reSigned(derSignature),
+      'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['an ES256 signature with r = 0', async () =>
+      reSigned((_r, s) => Buffer.concat([Buffer.alloc(32), s])), 'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['an ES256 signature with s = 0', async () =>
+      reSigned((r) => Buffer.concat([r, Buffer.alloc(32)])), 'IAM_AUTHN_SIGNATURE_INVALID'],
+    ['an ES256 signature with r = s = 0', async () =>
+      reSigned(() => Buffer.alloc(64)), 'IAM_AUTHN_SIGNATURE_INVALID'],
     ['a provider token with one signature byte changed', async () => {
       const token = await idp.clientCredentialsToken();
       const flipped = token.at(-2) === 'A' ? 'B' : 'A';
@@ -199,6 +277,13 @@ describe('server/bearer-auth e2e', () => {
       assert.match(res.headers.get('www-authenticate')?.[0] ?? '', /error="invalid_token"/);
     });
   }
+
+  test('the ES256 signature rewrites above are what refuses: unchanged, the token passes', async () => {
+    const seen = upstream.requests.length;
+    const res = await get('/api/control', `Bearer ${await reSigned((r, s) => Buffer.concat([r, s]))}`);
+    assert.equal(res.status, 200);
+    assert.equal(upstream.requests.length, seen + 1);
+  });
 
   test('the upstream gets the principal as x-portcullis-* headers, not the token', async () => {
     const token = await idp.clientCredentialsToken({ scope: 'read' });
