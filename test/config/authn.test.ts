@@ -199,7 +199,9 @@ describe('config/authn', () => {
       maxTokenBytes: 8192,
       maxTokenHeaderBytes: 2048,
       pool: {
-        threads: 2, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 200, inlineAlgorithms: [],
+        threads: 2, maxQueue: 4096, batchMaxItems: 16, batchMaxWaitUs: 200,
+        inlineAlgorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384',
+          'ES512', 'EdDSA'],
         engine: 'node',
       },
       cache: { maxEntries: 10000, maxBytes: 16777216 },
