@@ -50,4 +50,6 @@ export {
   type SignedResult,
 } from './authenticator.js';
 export { type EmailAddress, parseEmailAddress, verifiedEmail } from './email-address.js';
-export { issuerRuntimes, startAuthnStage, tokenLimits, type AuthnStage } from './setup.js';
+export {
+  isPoolNeeded, issuerRuntimes, startAuthnStage, tokenLimits, type AuthnStage,
+} from './setup.js';

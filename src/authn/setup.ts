@@ -5,7 +5,7 @@
  * Key-set changes flow one way: a source's new version goes to the pool (workers fetch it on
  * first need) and flushes that issuer's cache entries.
  */
-import type { AuthnConfig } from '../config/index.js';
+import { type AuthnConfig, kJwsAlgorithms } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import {
   Authenticator, type CachedDerivation, type IssuerRuntime, type KeySetView,
@@ -24,14 +24,27 @@ export interface AuthnStage {
   readonly authenticator: Authenticator | undefined;
   /** Per-issuer key-source health, for readiness and the admin API. */
   status(): Record<string, JwksSourceStatus>;
-  /** Verifier pool counters (metrics); undefined when no issuer is configured. */
+  /** Verifier pool counters (metrics); undefined when there is no pool. */
   poolStats(): VerifierPoolStats | undefined;
   /** Each issuer's key source (serving threads get their key sets from these). */
   readonly sources: ReadonlyMap<string, JwksSource>;
-  /** The pool; undefined when no issuer is configured. Serving threads' tokens go to it too. */
+  /**
+   * The pool; undefined when no issuer is configured or every algorithm verifies inline
+   * (`isPoolNeeded`). Serving threads' tokens for the other algorithms go to it too.
+   */
   readonly pool: VerifierPool | undefined;
   /** Stops key refreshes and the worker threads. */
   stop(): Promise<void>;
+}
+
+/**
+ * Whether any algorithm goes to the pool: with every algorithm in `inlineAlgorithms` (the
+ * default) no thread is started, and the inline verifier also takes what the pool would have
+ * refused (an algorithm off the allow-list gets the same code from either).
+ */
+export function isPoolNeeded(pool: AuthnConfig['pool']): boolean {
+  const inline = new Set<string>(pool.inlineAlgorithms);
+  return !kJwsAlgorithms.every((alg) => inline.has(alg));
 }
 
 /**
@@ -47,11 +60,14 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
 
   // Step 1: the pool and the cache.
   const { inlineAlgorithms: inlineList, ...poolSizing } = config.pool;
-  const pool = new VerifierPool(poolSizing);
+  const pool = isPoolNeeded(config.pool) ? new VerifierPool(poolSizing) : undefined;
   const inlineAlgorithms = new Set<string>(inlineList);
   const inline = inlineAlgorithms.size === 0 ? undefined
     : { verifier: new InlineVerifier(config.pool.engine, config.pool.maxQueue),
       algorithms: inlineAlgorithms };
+  // Without a pool every algorithm is inline, so the inline verifier stands in for it.
+  const signatures = pool ?? inline?.verifier;
+  if (signatures === undefined) throw new Error('authn: neither a pool nor inline algorithms');
   const cache = new VerifiedTokenCache<CachedDerivation>(config.cache.maxEntries,
     config.cache.maxBytes);
 
@@ -61,7 +77,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
     const source = keySourceFor(issuer);
     if (source === undefined) continue;
     source.onChange((keySet) => {
-      pool.setKeySet(keySet);
+      pool?.setKeySet(keySet);
       inline?.verifier.setKeySet(keySet);
       cache.flushIssuer(keySet.issuer);
       logger.info('issuer keys loaded', { issuer: keySet.issuer, version: keySet.version,
@@ -74,7 +90,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   // Step 3: first load of every issuer's keys; any failure stops everything started so far.
   const stop = async (): Promise<void> => {
     for (const source of sources.values()) source.stop();
-    await pool.close();
+    await pool?.close();
   };
   try {
     await Promise.all([...sources.values()].map((s) => s.start()));
@@ -85,7 +101,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
 
   const authenticator = new Authenticator({
     issuers,
-    pool,
+    pool: signatures,
     ...(inline === undefined ? {} : { inline }),
     cache,
     limits: tokenLimits(config),
@@ -93,7 +109,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
   });
   const status = (): Record<string, JwksSourceStatus> =>
     Object.fromEntries([...sources].map(([name, source]) => [name, source.status()]));
-  return { authenticator, status, poolStats: () => pool.stats, sources, pool, stop };
+  return { authenticator, status, poolStats: () => pool?.stats, sources, pool, stop };
 }
 
 /** The size limits checked before any parsing of a token. */

@@ -11,8 +11,8 @@ import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AuditLog, ProxyMetrics, recordParts, RevocationSet } from '../audit/index.js';
 import {
-  Authenticator, type CachedDerivation, InlineVerifier, issuerRuntimes, tokenLimits,
-  VerifiedTokenCache,
+  Authenticator, type CachedDerivation, InlineVerifier, isPoolNeeded, issuerRuntimes,
+  tokenLimits, VerifiedTokenCache,
 } from '../authn/index.js';
 import { loadEvaluator, PolicyEngine, PolicyHolder } from '../authz/index.js';
 import type { Config } from '../config/index.js';
@@ -43,7 +43,10 @@ const kRevocationSweepMs = 60_000;
 type Note<K extends MainNote['kind']> = Extract<MainNote, { kind: K }>;
 type Ask<K extends MainRequest['kind']> = Extract<MainRequest, { kind: K }>;
 
-/** The authentication stage of this thread: the main thread's keys and pool, its own cache. */
+/**
+ * The authentication stage of this thread: the main thread's keys (and pool, for algorithms not
+ * verified inline), its own inline verifier and cache.
+ */
 function threadAuthn(config: Config, channel: Channel) {
   const authn = config.authn;
   if (authn.issuers.length === 0) return undefined;
@@ -60,8 +63,11 @@ function threadAuthn(config: Config, channel: Channel) {
   const cache = new VerifiedTokenCache<CachedDerivation>(authn.cache.maxEntries,
     authn.cache.maxBytes);
   const { issuers, opaque } = issuerRuntimes(authn, (name) => replicas.get(name));
+  // The main thread's pool when some algorithm needs it; otherwise every token stays here.
+  const pool = isPoolNeeded(authn.pool) || inline === undefined
+    ? new RemoteVerifier(channel, authn.pool.maxQueue) : inline.verifier;
   const authenticator = new Authenticator({
-    issuers, pool: new RemoteVerifier(channel, authn.pool.maxQueue),
+    issuers, pool,
     ...(inline === undefined ? {} : { inline }), cache, limits: tokenLimits(authn),
     ...(opaque === undefined ? {} : { opaque }),
   });
