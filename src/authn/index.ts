@@ -51,5 +51,6 @@ export {
 } from './authenticator.js';
 export { type EmailAddress, parseEmailAddress, verifiedEmail } from './email-address.js';
 export {
-  isPoolNeeded, issuerRuntimes, startAuthnStage, tokenLimits, type AuthnStage,
+  isPoolNeeded, issuerRuntimes, signatureRouting, startAuthnStage, tokenLimits, type AuthnStage,
+  type SignatureRouting,
 } from './setup.js';

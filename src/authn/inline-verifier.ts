@@ -59,7 +59,7 @@ export class InlineVerifier {
   readonly #engine: EngineName;
   readonly #maxInFlight: number;
   #inFlight = 0;
-  #queue: Queued[] = [];
+  readonly #queue: Queued[] = [];
   #isScheduled = false;
 
   constructor(engine: EngineName = 'node', maxInFlight = 4096) {
@@ -104,9 +104,7 @@ export class InlineVerifier {
   /** Verifies up to `kMaxPerTurn` queued tokens; the rest wait for the next turn. */
   readonly #runTurn = (): void => {
     this.#isScheduled = false;
-    const queue = this.#queue;
-    const now = queue.length <= kMaxPerTurn ? queue : queue.slice(0, kMaxPerTurn);
-    this.#queue = queue.length <= kMaxPerTurn ? [] : queue.slice(kMaxPerTurn);
+    const now = this.#queue.splice(0, kMaxPerTurn);
     if (this.#queue.length > 0) this.#schedule();
     for (const job of now) this.#verifyNow(job);
   };
@@ -117,8 +115,8 @@ export class InlineVerifier {
       this.#inFlight--;
       job.resolve(result);
     };
-    const version = this.#versions.get(job.issuer);
-    if (version === undefined) return done(kUnavailable);
+    // Present: `verify` checked it, and versions are never removed.
+    const version = this.#versions.get(job.issuer) as number;
     let answer: VerifyItemResult | Promise<VerifyItemResult>;
     try {
       answer = verifyOne({ token: job.token, issuer: job.issuer, version,

@@ -9,7 +9,7 @@ import { type AuthnConfig, kJwsAlgorithms } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import {
   Authenticator, type CachedDerivation, type IssuerRuntime, type KeySetView,
-  type OpaqueTokenIssuer,
+  type OpaqueTokenIssuer, type SignatureVerifier,
 } from './authenticator.js';
 import { Introspector } from './introspection.js';
 import { JwksSource, type JwksSourceStatus } from './jwks-source.js';
@@ -37,14 +37,38 @@ export interface AuthnStage {
   stop(): Promise<void>;
 }
 
-/**
- * Whether any algorithm goes to the pool: with every algorithm in `inlineAlgorithms` (the
- * default) no thread is started, and the inline verifier also takes what the pool would have
- * refused (an algorithm off the allow-list gets the same code from either).
- */
+/** Whether any algorithm goes to the pool (not every one is in `inlineAlgorithms`). */
 export function isPoolNeeded(pool: AuthnConfig['pool']): boolean {
   const inline = new Set<string>(pool.inlineAlgorithms);
   return !kJwsAlgorithms.every((alg) => inline.has(alg));
+}
+
+/** Where a thread's signature checks go: `pool` takes what `inline` does not list. */
+export interface SignatureRouting<P extends SignatureVerifier> {
+  /** The pool (or a relay to it); undefined when every algorithm is inline. */
+  readonly pool: P | undefined;
+  readonly inline: { readonly verifier: InlineVerifier; readonly algorithms: ReadonlySet<string> }
+    | undefined;
+  /** What the Authenticator sends non-inline algorithms to: the pool, or else the inline one. */
+  readonly fallback: SignatureVerifier;
+}
+
+/**
+ * Builds one thread's verifiers from `authn.pool`; `makePool` runs only when some algorithm
+ * needs the pool. With every algorithm inline (the default) the inline verifier also takes what
+ * the pool would have refused: an algorithm off the allow-list gets the same code from either.
+ */
+export function signatureRouting<P extends SignatureVerifier>(config: AuthnConfig['pool'],
+  makePool: () => P): SignatureRouting<P> {
+  const algorithms = new Set<string>(config.inlineAlgorithms);
+  const inline = algorithms.size === 0 ? undefined
+    : { verifier: new InlineVerifier(config.engine, config.maxQueue), algorithms };
+  if (isPoolNeeded(config)) {
+    const pool = makePool();
+    return { pool, inline, fallback: pool };
+  }
+  // Not needed means every algorithm is listed, so `inline` exists.
+  return { pool: undefined, inline, fallback: (inline as NonNullable<typeof inline>).verifier };
 }
 
 /**
@@ -58,16 +82,10 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
       sources: new Map(), pool: undefined, stop: async () => {} };
   }
 
-  // Step 1: the pool and the cache.
-  const { inlineAlgorithms: inlineList, ...poolSizing } = config.pool;
-  const pool = isPoolNeeded(config.pool) ? new VerifierPool(poolSizing) : undefined;
-  const inlineAlgorithms = new Set<string>(inlineList);
-  const inline = inlineAlgorithms.size === 0 ? undefined
-    : { verifier: new InlineVerifier(config.pool.engine, config.pool.maxQueue),
-      algorithms: inlineAlgorithms };
-  // Without a pool every algorithm is inline, so the inline verifier stands in for it.
-  const signatures = pool ?? inline?.verifier;
-  if (signatures === undefined) throw new Error('authn: neither a pool nor inline algorithms');
+  // Step 1: the verifiers and the cache.
+  const { inlineAlgorithms: _inline, ...poolSizing } = config.pool;
+  const { pool, inline, fallback } = signatureRouting(config.pool,
+    () => new VerifierPool(poolSizing));
   const cache = new VerifiedTokenCache<CachedDerivation>(config.cache.maxEntries,
     config.cache.maxBytes);
 
@@ -101,7 +119,7 @@ export async function startAuthnStage(config: AuthnConfig, logger: Logger): Prom
 
   const authenticator = new Authenticator({
     issuers,
-    pool: signatures,
+    pool: fallback,
     ...(inline === undefined ? {} : { inline }),
     cache,
     limits: tokenLimits(config),

@@ -11,8 +11,8 @@ import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AuditLog, ProxyMetrics, recordParts, RevocationSet } from '../audit/index.js';
 import {
-  Authenticator, type CachedDerivation, InlineVerifier, isPoolNeeded, issuerRuntimes,
-  tokenLimits, VerifiedTokenCache,
+  Authenticator, type CachedDerivation, issuerRuntimes, signatureRouting, tokenLimits,
+  VerifiedTokenCache,
 } from '../authn/index.js';
 import { loadEvaluator, PolicyEngine, PolicyHolder } from '../authz/index.js';
 import type { Config } from '../config/index.js';
@@ -56,18 +56,14 @@ function threadAuthn(config: Config, channel: Channel) {
       replicas.set(issuer.issuer, new KeySetReplica(issuer.issuer, channel));
     }
   }
-  const inlineAlgorithms = new Set<string>(authn.pool.inlineAlgorithms);
-  const inline = inlineAlgorithms.size === 0 ? undefined
-    : { verifier: new InlineVerifier(authn.pool.engine, authn.pool.maxQueue),
-      algorithms: inlineAlgorithms };
+  // The main thread's pool for algorithms not verified here, when there are any.
+  const { inline, fallback } = signatureRouting(authn.pool,
+    () => new RemoteVerifier(channel, authn.pool.maxQueue));
   const cache = new VerifiedTokenCache<CachedDerivation>(authn.cache.maxEntries,
     authn.cache.maxBytes);
   const { issuers, opaque } = issuerRuntimes(authn, (name) => replicas.get(name));
-  // The main thread's pool when some algorithm needs it; otherwise every token stays here.
-  const pool = isPoolNeeded(authn.pool) || inline === undefined
-    ? new RemoteVerifier(channel, authn.pool.maxQueue) : inline.verifier;
   const authenticator = new Authenticator({
-    issuers, pool,
+    issuers, pool: fallback,
     ...(inline === undefined ? {} : { inline }), cache, limits: tokenLimits(authn),
     ...(opaque === undefined ? {} : { opaque }),
   });

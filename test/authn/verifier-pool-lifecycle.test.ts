@@ -16,6 +16,22 @@ function batchSize(result: Awaited<ReturnType<VerifierPool['verify']>> | 'late')
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Runs `use` on a one-thread pool of the slow task whose batch wait (a minute) never ends a
+ * test, so only a free thread or `batchMaxItems` sends a batch; closes it afterwards.
+ */
+async function withSlowPool(batchMaxItems: number,
+  use: (pool: VerifierPool) => Promise<void>): Promise<void> {
+  const pool = new VerifierPool({ threads: 1, maxQueue: 100, batchMaxItems,
+    batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
+  try {
+    pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+    await use(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
 describe('authn/verifier-pool lifecycle', () => {
   test('50 concurrent verifies travel in far fewer than 50 tasks and all verify', async () => {
     const key = await makeKey('ES256', 'ec-1');
@@ -117,25 +133,16 @@ describe('authn/verifier-pool lifecycle', () => {
     }
   });
 
-  test('a lone token goes at the next turn when a thread is free, not after batchMaxWaitUs', async () => {
-    const pool = new VerifierPool({ threads: 1, maxQueue: 10, batchMaxItems: 16,
-      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
-    try {
-      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+  test('a lone token goes at the next turn when a thread is free, not after batchMaxWaitUs', () =>
+    withSlowPool(16, async (pool) => {
       const lone = pool.verify('lone.token.x', kIssuer, kAlgs);
       const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 30_000).unref());
       assert.equal(batchSize(await Promise.race([lone, late])), 1, 'sent alone, at once');
       assert.equal(pool.stats.tasks, 1);
-    } finally {
-      await pool.close();
-    }
-  });
+    }));
 
-  test('while every thread is busy, tokens of later turns wait and travel together', async () => {
-    const pool = new VerifierPool({ threads: 1, maxQueue: 100, batchMaxItems: 16,
-      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
-    try {
-      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+  test('while every thread is busy, tokens of later turns wait and travel together', () =>
+    withSlowPool(16, async (pool) => {
       const first = pool.verify('first.token.x', kIssuer, kAlgs);
       await nextTurn();
       await nextTurn();
@@ -148,23 +155,14 @@ describe('authn/verifier-pool lifecycle', () => {
       assert.equal(batchSize(await first), 1);
       assert.deepEqual((await Promise.all(later)).map(batchSize), [5, 5, 5, 5, 5]);
       assert.equal(pool.stats.tasks, 2, 'two tasks for six tokens');
-    } finally {
-      await pool.close();
-    }
-  });
+    }));
 
-  test('batchMaxItems sends a full batch even while every thread is busy', async () => {
-    const pool = new VerifierPool({ threads: 1, maxQueue: 100, batchMaxItems: 4,
-      batchMaxWaitUs: 60_000_000, workerFile: kSlowTask });
-    try {
-      pool.setKeySet({ issuer: kIssuer, version: 1, keys: [] });
+  test('batchMaxItems sends a full batch even while every thread is busy', () =>
+    withSlowPool(4, async (pool) => {
       const results = await Promise.all(Array.from({ length: 9 }, (_, i) =>
         pool.verify(`t-${i}.token.x`, kIssuer, kAlgs)));
       assert.deepEqual(results.map(batchSize), [4, 4, 4, 4, 4, 4, 4, 4, 1]);
-    } finally {
-      await pool.close();
-    }
-  });
+    }));
 
   test('invalid sizing is refused at construction', () => {
     assert.throws(() => new VerifierPool({
