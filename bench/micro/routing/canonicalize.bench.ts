@@ -1,6 +1,7 @@
 /**
- * Micro-benchmarks of the routing stage's per-request work: request-target canonicalization and
- * the service-registry lookup. Run after a build with:
+ * Micro-benchmarks of the routing stage's per-request work: request-target canonicalization,
+ * the service-registry lookup and the header/framing check (with and without a 640-byte bearer
+ * token, the difference being the price of carrying one). Run after a build with:
  *
  *   node dist/bench/micro/routing/canonicalize.bench.js
  *
@@ -14,6 +15,7 @@ import {
   ServiceRegistry,
   type TargetOptions,
   canonicalizeTarget,
+  checkRequestHeaders,
 } from '../../../src/routing/index.js';
 
 const kBatch = 1024;
@@ -89,6 +91,16 @@ bench.add('routing/registry-match services=50', batched((i) => {
   const [host, path] = kMatches[i & 3] as readonly [string, string];
   return kRegistry.match(host, path) !== undefined;
 }));
+
+/** A wrk-like head, and the same with a bearer token the size of the benches' RS256 tokens. */
+const kHeads = [0, 1, 2, 3].map((i) => ['host', '127.0.0.1:8080', 'user-agent', `wrk/${i}`]);
+const kToken = `Bearer ${'eyJhbGciOiJSUzI1NiIsImtpZCI6ImJlbmNoIn0'.repeat(16).slice(0, 633)}`;
+const kHeadsWithToken = kHeads.map((h, i) => [...h, 'authorization', `${kToken.slice(0, -1)}${i}`]);
+const kLimits = { maxHeaderCount: 100, maxHeaderBytes: 16384 };
+bench.add('routing/headers-check token=none', batched((i) =>
+  checkRequestHeaders(kHeads[i & 3] as string[], kLimits).ok));
+bench.add('routing/headers-check token=640B', batched((i) =>
+  checkRequestHeaders(kHeadsWithToken[i & 3] as string[], kLimits).ok));
 
 await bench.run();
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}`);
